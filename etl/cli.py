@@ -1,0 +1,140 @@
+"""The `armsdash` command. Contract: docs/interface.md.
+
+Errors users can act on print one line on standard error and exit 1; usage
+errors exit 2; `--debug` (anywhere on the line) shows tracebacks instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from etl.errors import UserError
+from etl.settings import default_db
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="armsdash: load, export and explore the SIPRI Arms Transfers Database.",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = typer.Option(None, "--db", help="database file (default: data/armsdash.duckdb or $ARMSDASH_DB)")
+
+
+def _db(path: Optional[Path]) -> Path:
+    return path if path is not None else default_db()
+
+
+@app.command()
+def load(
+    paths: List[Path] = typer.Argument(..., help="SIPRI trade register CSV file(s), any variant"),
+    strict: bool = typer.Option(False, "--strict", help="refuse the whole load if any record is quarantined"),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Load SIPRI files into the database as one new snapshot (atomic)."""
+    from etl.load import load as run_load
+    from etl.summary import print_load_report
+
+    report = run_load(paths, _db(db), strict=strict)
+    print_load_report(out, report, _db(db))
+
+
+@app.command()
+def export(
+    table: str = typer.Option("deals", "--table", help="deals, deliveries or quarantine"),
+    supplier: List[str] = typer.Option([], "--supplier", help="SIPRI name, alias or ISO3 (repeatable)"),
+    recipient: List[str] = typer.Option([], "--recipient", help="SIPRI name, alias or ISO3 (repeatable)"),
+    year_from: Optional[int] = typer.Option(None, "--from", help="first year (order year for deals, delivery year for deliveries)"),
+    year_to: Optional[int] = typer.Option(None, "--to", help="last year"),
+    category: List[str] = typer.Option([], "--category", help="SIPRI weapon category (repeatable)"),
+    search: Optional[str] = typer.Option(None, "--search", help="text in designation, description or comments"),
+    output: str = typer.Option(..., "-o", "--output", help="CSV file to write, or - for standard output"),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Write the current data as CSV."""
+    from etl import db as store
+    from etl.export import TABLES, export_frame, write_csv
+    from etl.filters import build_filters
+
+    if table not in TABLES:
+        raise UserError(f"--table {table!r}: not one of {', '.join(TABLES)}")
+    con = store.reader(_db(db))
+    try:
+        filters = build_filters(con, supplier, recipient, year_from, year_to, category, search)
+        if table == "quarantine" and not filters.empty:
+            raise UserError("--table quarantine takes no filters")
+        frame = export_frame(con, table, filters)
+    finally:
+        con.close()
+    if output == "-":
+        write_csv(frame, sys.stdout.buffer)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    temp = target.with_name(f".{target.name}.partial")
+    try:
+        with open(temp, "wb") as fh:
+            write_csv(frame, fh)
+        temp.replace(target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise UserError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    err.print(f"{len(frame):,} {table} rows written to {target}")
+
+
+def _not_yet(what: str) -> None:
+    raise UserError(f"{what}: not yet available in this version of armsdash")
+
+
+@app.command()
+def fetch(base_url: str = typer.Option("https://atbackend.sipri.org/api/p", "--base-url"), db: Optional[Path] = DbOption) -> None:
+    """Download the whole register from SIPRI's service and load it (not yet available)."""
+    _not_yet("armsdash fetch")
+
+
+@app.command()
+def diff(old: str = typer.Argument(...), new: str = typer.Argument(...), output: str = typer.Option("-", "-o"),
+         db: Optional[Path] = DbOption) -> None:
+    """Compare two registers deal by deal (not yet available)."""
+    _not_yet("armsdash diff")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8050, "--port"),
+          db: Optional[Path] = DbOption) -> None:
+    """Run the dashboard (not yet available)."""
+    target = _db(db)
+    if not target.exists():
+        err.print(f"No data loaded yet in {target}. Load SIPRI's trade register first:\n"
+                  "  uv run armsdash load trade-register.csv")
+    _not_yet("armsdash serve (the dashboard)")
+
+
+def main() -> None:
+    """Entry point: one-line errors, `--debug` anywhere for tracebacks."""
+    args = sys.argv[1:]
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        app(args=args, prog_name="armsdash")  # usage errors: typer prints them, exits 2
+    except UserError as exc:
+        if debug:
+            raise
+        err.print(f"armsdash: error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("armsdash: interrupted; nothing was changed")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: still one line, unless --debug
+        if debug:
+            raise
+        err.print(f"armsdash: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                  soft_wrap=True, markup=False)
+        sys.exit(1)

@@ -1,0 +1,264 @@
+"""SIPRI trade register (one row per deal) as users really have it.
+
+The reader accepts every variant in ../shared/data/README.md: with or without
+the preamble, 16 columns (with the `?` flag columns) or 13, comma, semicolon
+or tab delimited, trailing `;;;;` padding from a spreadsheet round-trip, and
+records broken over several physical lines by a stray line break in Comments.
+It repairs what is unambiguous, says so, and hands everything else to the
+quarantine with the physical line and the reason: it never guesses silently.
+
+Output is text only; typing and normalising happen in `etl.deals`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from etl.normalise.text import text_key
+from etl.reference import reference_table
+from etl.sources.text import TextFile, split_lines
+
+# Columns a record must have for it to be a register at all.
+REQUIRED = ("recipient", "supplier", "order_year", "designation")
+# Named columns SIPRI follows with a blank-named `?` flag column.
+FLAGGED = ("order_year", "number_ordered", "number_delivered")
+TEXT_COLUMNS = (
+    "recipient", "supplier", "order_year", "order_year_flag", "number_ordered",
+    "number_ordered_flag", "designation", "description", "number_delivered",
+    "number_delivered_flag", "delivery_years", "status", "comments",
+    "tiv_per_unit", "tiv_total_order", "tiv_delivered",
+)
+_HEADER_SCAN_LINES = 60
+_GENERATED = re.compile(r"^\W*(?:data\s+)?generated\s*:\s*(.+?)[\s,;]*$", re.IGNORECASE)
+
+
+@dataclass
+class RegisterRead:
+    """What one file yielded: records as text, and what was repaired or refused."""
+
+    records: pd.DataFrame  # TEXT_COLUMNS + line, last_line
+    quarantine: pd.DataFrame  # line, reason, raw
+    repairs: pd.DataFrame  # line, repair
+    generated: str | None  # SIPRI's "Data generated" text as written
+    generated_date: str | None  # the same as ISO date
+    delimiter: str
+    columns: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _column_map() -> dict[str, str]:
+    table = reference_table("register_columns.csv", ["header", "column"])
+    return dict(zip(table["header"].map(text_key), table["column"]))
+
+
+def _split_header(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter))
+
+
+def find_header(lines: list[str]) -> tuple[int, str, list[str | None]] | None:
+    """(index, delimiter, column names) of the register header, or None.
+
+    Blank-named cells after a flagged column become `<column>_flag`; other
+    unknown cells become None (kept as fields, ignored). Trailing empty cells
+    (spreadsheet padding) are dropped from the header.
+    """
+    known = _column_map()
+    for index, line in enumerate(lines[:_HEADER_SCAN_LINES]):
+        for delimiter in (",", ";", "\t"):
+            if delimiter not in line:
+                continue
+            cells = _split_header(line.rstrip(";" if delimiter != ";" else ""), delimiter)
+            while cells and not cells[-1].strip():
+                cells.pop()
+            names: list[str | None] = []
+            for cell in cells:
+                key = text_key(cell.strip().strip("\ufeff"))
+                if key in known:
+                    names.append(known[key])
+                elif not key and names and names[-1] in FLAGGED:
+                    names.append(f"{names[-1]}_flag")
+                else:
+                    names.append(None)
+            if all(col in names for col in REQUIRED):
+                return index, delimiter, names
+    return None
+
+
+def generated_date(text: str) -> tuple[str | None, str | None]:
+    """SIPRI's 'Data generated: 13 Mar 2025 10:02:49 AM' as written and as ISO date."""
+    for line in split_lines(text)[:_HEADER_SCAN_LINES]:
+        first = line.split(",")[0].strip().strip('"')
+        match = _GENERATED.match(first)
+        if match:
+            written = match.group(1).strip()
+            for fmt in ("%d %b %Y", "%d %B %Y", "%Y-%m-%d", "%d/%m/%Y", "%b %d %Y", "%B %d %Y"):
+                words = " ".join(written.replace(",", " ").split()[:3])
+                try:
+                    return written, datetime.strptime(words, fmt).date().isoformat()
+                except ValueError:
+                    continue
+            return written, None
+    return None, None
+
+
+def _field_counts(lines: pd.Series, delimiter: str) -> pd.Series:
+    """Fields per line, counting only delimiters outside double quotes."""
+    quoted = lines.str.contains('"', regex=False)
+    bare = lines.where(~quoted, lines.str.replace(r'"(?:[^"]|"")*"', "", regex=True))
+    return bare.str.count(re.escape(delimiter)) + 1
+
+
+def _join_open_quotes(lines: list[str], numbers: list[int]) -> tuple[list[str], list[int], list[int], list[tuple[int, str]]]:
+    """Join physical lines inside an open quoted field (RFC 4180 multi-line cells)."""
+    out, first, last, repairs = [], [], [], []
+    buffer, start = None, 0
+    for line, number in zip(lines, numbers):
+        if buffer is None:
+            buffer, start = line, number
+        else:
+            buffer = f"{buffer} {line}"
+        if buffer.count('"') % 2 == 0:
+            if number != start:
+                repairs.append((start, f"quoted field over lines {start}-{number} joined"))
+            out.append(buffer)
+            first.append(start)
+            last.append(number)
+            buffer = None
+    if buffer is not None:
+        out.append(buffer)
+        first.append(start)
+        last.append(numbers[-1])
+    return out, first, last, repairs
+
+
+def read_register(source: TextFile) -> RegisterRead:
+    """Split a register file into text records, repairs and quarantined lines."""
+    text = source.text
+    physical = split_lines(text)
+    found = find_header(physical)
+    if found is None:
+        raise ValueError("no register header")
+    header_index, delimiter, names = found
+    expected = len(names)
+    written, iso = generated_date(text)
+    repairs: list[tuple[int, str]] = []
+    quarantine: list[tuple[int, str, str]] = []
+
+    body = physical[header_index + 1 :]
+    numbers = list(range(header_index + 2, header_index + 2 + len(body)))
+    first, last = numbers, numbers
+    if any(line.count('"') % 2 for line in body if '"' in line):
+        body, first, last, joined = _join_open_quotes(body, numbers)
+        repairs += joined
+
+    lines = pd.Series(body, dtype=object).str.replace("\r", " ", regex=False)
+    frame = pd.DataFrame({"text": lines, "line": first, "last_line": last})
+    frame["raw"] = frame["text"]
+    blank = frame["text"].str.fullmatch(r"[\s,;\t]*")
+    frame = frame[~blank].reset_index(drop=True)
+
+    notes: list[str] = []
+    if delimiter != ";" and len(frame):
+        padded = frame["text"].str.contains(r";+\s*$", regex=True)
+        if padded.mean() >= 0.5:
+            frame["text"] = frame["text"].str.replace(r";+\s*$", "", regex=True)
+            notes.append(f"trailing ';' padding removed from {int(padded.sum())} lines")
+
+    counts = _field_counts(frame["text"], delimiter)
+    too_many = counts > expected
+    if too_many.any():
+        trimmed = frame.loc[too_many, "text"].str.replace(rf"(?:{re.escape(delimiter)}\s*)+$", "", regex=True)
+        trimmed_counts = _field_counts(trimmed, delimiter)
+        fits = trimmed_counts <= expected
+        pad = (expected - trimmed_counts[fits]).map(lambda n: delimiter * n)
+        frame.loc[fits[fits].index, "text"] = trimmed[fits] + pad
+        counts.loc[fits[fits].index] = expected
+        if fits.any():
+            notes.append(f"trailing empty fields removed from {int(fits.sum())} lines")
+
+    # Records broken over lines: a short line followed by short lines that add up.
+    short = counts[counts < expected].index
+    if len(short):
+        frame, counts, joined, refused = _rejoin(frame, counts, short, expected)
+        repairs += joined
+        quarantine += refused
+
+    bad = counts != expected
+    for row in frame[bad].itertuples():
+        quarantine.append((row.line, f"{counts[row.Index]} fields where the header has {expected}", row.raw))
+    good = frame[~bad]
+
+    columns = [name or f"_ignored_{i}" for i, name in enumerate(names)]
+    if len(good):
+        records = pd.read_csv(
+            io.StringIO("\n".join(good["text"])), sep=delimiter, header=None, names=columns,
+            dtype=str, keep_default_na=False, skip_blank_lines=False, engine="c",
+            quoting=csv.QUOTE_MINIMAL, skipinitialspace=False,
+        )
+    else:
+        records = pd.DataFrame(columns=columns, dtype=object)
+    for col in TEXT_COLUMNS:
+        if col not in records.columns:
+            records[col] = ""
+    records = records[list(TEXT_COLUMNS)].astype(str)
+    records = records.apply(lambda s: s.str.strip())
+    records["line"] = good["line"].to_numpy()
+    records["last_line"] = good["last_line"].to_numpy()
+    records["raw"] = good["raw"].to_numpy()
+    if expected == 13 or not any(n and n.endswith("_flag") for n in names):
+        notes.append(f"{expected}-column variant without '?' flag columns")
+
+    return RegisterRead(
+        records=records.reset_index(drop=True),
+        quarantine=pd.DataFrame(quarantine, columns=["line", "reason", "raw"]),
+        repairs=pd.DataFrame(repairs, columns=["line", "repair"]),
+        generated=written,
+        generated_date=iso,
+        delimiter=delimiter,
+        columns=expected,
+        notes=notes,
+    )
+
+
+def _rejoin(frame: pd.DataFrame, counts: pd.Series, short: pd.Index, expected: int):
+    """Rejoin runs of consecutive short lines whose fields add up to a record.
+
+    Joining two lines merges the last field of one with the first of the next,
+    so n lines with f1..fn fields make sum(f) - (n - 1) fields. Only the few
+    short lines are visited; the loop is over anomalies, not over rows.
+    """
+    texts = frame["text"].tolist()
+    raws = frame["raw"].tolist()
+    lines = frame["line"].tolist()
+    lasts = frame["last_line"].tolist()
+    n = counts.tolist()
+    consumed: set[int] = set()
+    joined, refused = [], []
+    for i in short:
+        if i in consumed:
+            continue
+        total, j = n[i], i
+        while total < expected and j + 1 < len(texts) and n[j + 1] < expected and j + 1 - i < 8:
+            if total + n[j + 1] - 1 > expected:
+                break
+            j += 1
+            total += n[j] - 1
+        if total == expected and j > i:
+            texts[i] = " ".join(texts[k] for k in range(i, j + 1))
+            raws[i] = "\n".join(raws[k] for k in range(i, j + 1))
+            lasts[i] = lasts[j]
+            n[i] = expected
+            consumed.update(range(i + 1, j + 1))
+            joined.append((lines[i], f"record broken over lines {lines[i]}-{lasts[j]} rejoined"))
+    keep = [k for k in range(len(texts)) if k not in consumed]
+    out = pd.DataFrame({
+        "text": [texts[k] for k in keep], "line": [lines[k] for k in keep],
+        "last_line": [lasts[k] for k in keep], "raw": [raws[k] for k in keep],
+    })
+    return out, pd.Series([n[k] for k in keep]), joined, refused
