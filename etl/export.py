@@ -46,7 +46,7 @@ _BOOL = {"order_year_estimated", "number_ordered_estimated", "number_delivered_e
 
 
 def _select(column: str, alias: str) -> str:
-    if column == "source":
+    if column == "source" and alias != "q":
         return f"{_SOURCE} AS source"
     ref = f"{alias}.{column}"
     if column in _FLOAT:

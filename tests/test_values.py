@@ -13,7 +13,8 @@ import pytest
 from etl.normalise.values import CURRENCY_CODES, parse_reported_values
 
 NaN = math.nan
-REGISTER = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sipri" / "trade-register-2025-03.csv"
+REGISTER = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sipri"
+            / "trade-register-2025-03.csv")
 
 # comment -> (usd, usd_max, scope, amount, currency, text)
 CASES = {
@@ -28,7 +29,8 @@ CASES = {
     "$12.5 m 'MAP' aid": (12.5, 12.5, "deal", 12.5, "USD", "$12.5 m 'MAP' aid"),
     "$88 m 'Building Partner Capacity' aid": (
         88, 88, "deal", 88, "USD", "$88 m 'Building Partner Capacity' aid"),
-    "$2 b 'LUH' programme; delivery planned": (2000, 2000, "deal", 2000, "USD", "$2 b 'LUH' programme"),
+    "$2 b 'LUH' programme; delivery planned": (
+        2000, 2000, "deal", 2000, "USD", "$2 b 'LUH' programme"),
     "$310 m 'LAS' deal": (310, 310, "deal", 310, "USD", "$310 m 'LAS' deal"),
     "$45 m contract": (45, 45, "deal", 45, "USD", "$45 m contract"),
     "Deal worth $19.4 m": (19.4, 19.4, "deal", 19.4, "USD", "Deal worth $19.4 m"),
@@ -64,7 +66,8 @@ CASES = {
     "Part of GBP30 m/EUR40 m ($50 m) deal": (
         50, 50, "part of", 30, "GBP", "Part of GBP30 m/EUR40 m ($50 m) deal"),
     "KRW2 tr ($1.6 b) deal": (1600, 1600, "deal", 2e6, "KRW", "KRW2 tr ($1.6 b) deal"),
-    "Part of THB5b ($150 m) deal": (150, 150, "part of", 5000, "THB", "Part of THB5b ($150 m) deal"),
+    "Part of THB5b ($150 m) deal": (
+        150, 150, "part of", 5000, "THB", "Part of THB5b ($150 m) deal"),
     "CNY20 m ($3 m) aid": (3, 3, "deal", 20, "CNY", "CNY20 m ($3 m) aid"),
     "CHF90 m (USD95 m) deal": (95, 95, "deal", 90, "CHF", "CHF90 m (USD95 m) deal"),
     "DM300 m deal": (NaN, NaN, "deal", 300, "DEM", "DM300 m deal"),
@@ -148,7 +151,8 @@ def test_register_coverage(register: pd.DataFrame) -> None:
 
 def test_register_values_are_sane(register: pd.DataFrame) -> None:
     found = register[register["reported_value_text"].ne("")]
-    usd, usd_max = found["reported_value_usd_m"].dropna(), found["reported_value_usd_m_max"].dropna()
+    usd = found["reported_value_usd_m"].dropna()
+    usd_max = found["reported_value_usd_m_max"].dropna()
     assert (usd > 0).all() and (found["reported_value_amount"].dropna() > 0).all()
     assert (usd_max >= usd).all()
     assert usd_max.max() <= 100_000
@@ -164,5 +168,6 @@ def test_register_part_of_follows_part_of_wording(register: pd.DataFrame) -> Non
 
 def test_register_text_is_taken_from_comment(register: pd.DataFrame) -> None:
     found = register[register["reported_value_text"].ne("")]
-    where = np.char.find(found["Comments"].to_numpy(str), found["reported_value_text"].to_numpy(str))
+    comments = found["Comments"].to_numpy(str)
+    where = np.char.find(comments, found["reported_value_text"].to_numpy(str))
     assert (where >= 0).all()

@@ -27,9 +27,9 @@ Rules, decided from the 2025-03 register (4,144 comments name an amount):
   share of the deal), or after "with"/"by" ("paid with $970 m US 'SAP'
   aid", "financed by EUR165 m aid": the financing, often a wider aid
   package, not this deal's price). Offsets, loans, credits, debt, options,
-  advance payments, components, barter, damages, penalties and overhaul or
-  modification costs ("modernized for $15 m") carry no deal wording and
-  are never read.
+  advance payments, components, barter, damages, penalties and costs
+  such as "modernized for $15 m" or "pays $8.8 m for overhaul" carry no
+  deal wording and are never read.
 * USD: the amount itself when in dollars ("$", "US$", "USD"); otherwise the
   dollar figure in brackets right after the amount or right after the deal
   word ("SEK2.5 b deal ($338 m; offsets ...)"), never one further away.
@@ -83,8 +83,11 @@ _MULTIPLIERS = {"k": 1e-3, "m": 1.0, "mn": 1.0, "million": 1.0, "crore": 10.0,
                 "crores": 10.0, "b": 1e3, "bn": 1e3, "billion": 1e3, "biliion": 1e3,
                 "tr": 1e6, "trillion": 1e6}
 _USD = r"(?:US\$|USD|\$)"
-_CODES = "|".join(re.escape(c) for c in sorted(CURRENCY_CODES, key=len, reverse=True) if c[0] != "$")
+_CODES = "|".join(re.escape(c) for c in sorted(CURRENCY_CODES, key=len, reverse=True)
+                   if c[0] != "$")
 _CUR = rf"(?:US\$|\$|(?<![A-Za-z0-9])(?:{_CODES})(?![A-Za-z]))"
+# A cheap superset of _CUR (no look-arounds, so Arrow's regex engine runs it).
+_MONEY_HINT = rf"\$|\b(?:{_CODES})"
 _NUM = r"(?:\d{1,3}(?:[;,]\d{3})+|\d+(?:\.\d+)?)"
 _MULT = r"(?:trillion|tr|billion|biliion|bn|b|million|mn|m|crores?|k)(?![A-Za-z])\.?"
 _KIND = (r"(?i:deal|contract\b|programme\b|program\b|project\b|aid\b|lease\b|plan\b"
@@ -126,7 +129,9 @@ _MAX_USD_M = 100_000  # above any arms deal reported; $660 b (Swedish NH-90) is 
 
 def _millions(m: pd.DataFrame, p: str) -> tuple[pd.Series, pd.Series]:
     """Lower and upper bound in millions; NaN for bare numbers below 1,000."""
-    num = lambda col: pd.to_numeric(m[p + col].str.replace(r"[;,]", "", regex=True))
+    def num(col: str) -> pd.Series:
+        return pd.to_numeric(m[p + col].str.replace(r"[;,]", "", regex=True))
+
     unit = m[p + "mult"].str.rstrip(".").str.lower().map(_MULTIPLIERS)
     lo_unit = m[p + "lomult"].str.rstrip(".").str.lower().map(_MULTIPLIERS).fillna(unit)
     lo, hi = num("lo"), num("hi")
@@ -137,8 +142,36 @@ def _millions(m: pd.DataFrame, p: str) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_reported_values(comments: pd.Series) -> pd.DataFrame:
-    """First deal value stated in each comment; see the module docstring for the rules."""
-    text = comments.fillna("").astype(str).reset_index(drop=True)
+    """First deal value stated in each comment; see the module docstring for the rules.
+
+    The full pattern runs once per distinct comment that has a digit next to a
+    currency sign or code; the other six in seven comments name no amount.
+    """
+    text = comments.fillna("").astype(str)
+    codes, uniques = pd.factorize(text)
+    distinct = pd.Series(uniques, dtype=str)
+    money = distinct[distinct.str.contains(_MONEY_HINT, regex=True) & distinct.str.contains(r"\d", regex=True)]
+    parsed = _parse(money.reset_index(drop=True))
+    parsed.index = money.index
+    full = parsed.reindex(range(len(distinct)))
+    out = full.iloc[codes].reset_index(drop=True)
+    out.index = comments.index
+    return _fill(out)
+
+
+
+
+def _fill(out: pd.DataFrame) -> pd.DataFrame:
+    for col in ("reported_value_scope", "reported_value_currency", "reported_value_text"):
+        out[col] = out[col].fillna("")
+    return out.astype({"reported_value_usd_m": float, "reported_value_usd_m_max": float,
+                       "reported_value_amount": float})
+
+
+def _parse(text: pd.Series) -> pd.DataFrame:
+    if text.empty:
+        return pd.DataFrame(columns=["reported_value_usd_m", "reported_value_usd_m_max", "reported_value_scope",
+                                     "reported_value_amount", "reported_value_currency", "reported_value_text"])
     # Framed by ";" so that a clause boundary is always a character to capture.
     m = ("; " + text + ";").str.extractall(_PATTERN)
     lo, hi = _millions(m, "a_")
@@ -165,10 +198,4 @@ def parse_reported_values(comments: pd.Series) -> pd.DataFrame:
     })[ok]
     found = found.assign(_row=found.index.get_level_values(0)).sort_values(
         ["_row", "_tier"], kind="stable").groupby("_row").head(1)
-    out = found.set_index("_row").drop(columns="_tier").reindex(range(len(text)))
-    out.index = comments.index
-    out["reported_value_scope"] = out["reported_value_scope"].fillna("")
-    out["reported_value_currency"] = out["reported_value_currency"].fillna("")
-    out["reported_value_text"] = out["reported_value_text"].fillna("")
-    return out.astype({"reported_value_usd_m": float, "reported_value_usd_m_max": float,
-                       "reported_value_amount": float})
+    return found.set_index("_row").drop(columns="_tier").reindex(range(len(text)))
