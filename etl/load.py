@@ -82,10 +82,12 @@ def deal_ids(deals: pd.DataFrame) -> pd.Series:
     """
     frame = deals[list(DEAL_KEY)].reset_index(drop=True).assign(i=range(len(deals)))
     key = " || '|' || ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in DEAL_KEY)
-    ids = duckdb.sql(
-        f"SELECT substr(md5(k || '#' || row_number() OVER (PARTITION BY k ORDER BY i)), 1, 16) AS id "
-        f"FROM (SELECT {key} AS k, i FROM frame) ORDER BY i"
-    ).df()["id"]
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        ids = con.execute(
+            f"SELECT substr(md5(k || '#' || row_number() OVER (PARTITION BY k ORDER BY i)), 1, 16) AS id "
+            f"FROM (SELECT {key} AS k, i FROM frame) ORDER BY i"
+        ).df()["id"]
     return pd.Series(ids.to_numpy(), index=deals.index)
 
 

@@ -97,6 +97,18 @@ def real_register() -> Path:
 
 
 @pytest.fixture(scope="session")
+def register_deals(real_register):
+    """The full real register through the real reader and typing (no database)."""
+    from etl.deals import build_deals
+    from etl.sources.sipri_register import read_register
+    from etl.sources.text import read_text
+
+    deals, quarantined = build_deals(read_register(read_text(real_register)).records)
+    assert len(deals) == 29_515 and quarantined.empty
+    return deals
+
+
+@pytest.fixture(scope="session")
 def real_db(tmp_path_factory, real_register) -> Path:
     """The full real register loaded once through the real CLI, shared by read-only tests."""
     path = tmp_path_factory.mktemp("real") / "armsdash.duckdb"

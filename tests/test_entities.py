@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,8 +14,8 @@ from etl.normalise.entities import (
     validate_reference,
 )
 from etl.reference import ReferenceError, reference_table
+from tests.conftest import sipri_file
 
-SIPRI = Path(__file__).resolve().parents[1] / "../shared/data/sipri"
 
 
 def resolve_one(name: str | None) -> dict:
@@ -253,24 +251,10 @@ def test_unknown_bloc_is_an_error():
 # --- real SIPRI data ---------------------------------------------------------
 
 
-def sipri_file(name: str) -> Path:
-    """A file of ../shared/data/sipri; CI must have it, a laptop may not."""
-    path = SIPRI / name
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing and CI is set: real-data tests must run in CI")
-        pytest.skip(f"{path} not available")
-    return path
-
-
-def register_names() -> pd.Series:
-    """Supplier and recipient names of the 2025-03 register (broken two-line records left out)."""
-    path = sipri_file("trade-register-2025-03.csv")
-    deals = pd.read_csv(
-        path, skiprows=11, encoding="latin-1", dtype=str, keep_default_na=False, on_bad_lines="skip"
-    )
-    deals = deals[deals["Year of order"].str.fullmatch(r"\d{4}")]
-    return pd.Series(pd.unique(pd.concat([deals["Recipient"], deals["Supplier"]])))
+@pytest.fixture(scope="module")
+def register_names(register_deals) -> pd.Series:
+    """Supplier and recipient names of the 2025-03 register as SIPRI wrote them."""
+    return pd.Series(pd.unique(pd.concat([register_deals["recipient_raw"], register_deals["supplier_raw"]])))
 
 
 def tiv_names(name: str) -> pd.Series:
@@ -281,16 +265,16 @@ def tiv_names(name: str) -> pd.Series:
     return names[names != ""].reset_index(drop=True)
 
 
-def test_register_names_are_canonical_entities():
-    names = register_names()
+def test_register_names_are_canonical_entities(register_names):
+    names = register_names
     assert len(names) > 250
     out = resolve_entities(names)
     assert out["resolved"].all(), sorted(names[~out["resolved"]])
     assert (out["name"] == names).all(), sorted(names[out["name"] != names])
 
 
-def test_register_states_have_iso3():
-    out = resolve_entities(register_names())
+def test_register_states_have_iso3(register_names):
+    out = resolve_entities(register_names)
     states = out[out["kind"] == "state"]
     assert len(states) > 150
     assert states["iso3"].str.fullmatch("[A-Z]{3}").all()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,8 +11,6 @@ import pytest
 from etl.normalise.values import CURRENCY_CODES, parse_reported_values
 
 NaN = math.nan
-REGISTER = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sipri"
-            / "trade-register-2025-03.csv")
 
 # comment -> (usd, usd_max, scope, amount, currency, text)
 CASES = {
@@ -133,13 +129,8 @@ def test_currency_codes_are_iso_or_kept_as_written() -> None:
 
 
 @pytest.fixture(scope="module")
-def register() -> pd.DataFrame:
-    if not REGISTER.exists():
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-            pytest.fail(f"SIPRI register missing on CI: {REGISTER}")
-        pytest.skip(f"SIPRI register not present: {REGISTER}")
-    comments = pd.read_csv(REGISTER, skiprows=11, encoding="latin-1", dtype=str,
-                           keep_default_na=False, on_bad_lines="skip")["Comments"]
+def register(register_deals) -> pd.DataFrame:
+    comments = register_deals["comments"]
     return pd.concat([comments, parse_reported_values(comments)], axis=1)
 
 
@@ -168,6 +159,6 @@ def test_register_part_of_follows_part_of_wording(register: pd.DataFrame) -> Non
 
 def test_register_text_is_taken_from_comment(register: pd.DataFrame) -> None:
     found = register[register["reported_value_text"].ne("")]
-    comments = found["Comments"].to_numpy(str)
+    comments = found["comments"].to_numpy(str)
     where = np.char.find(comments, found["reported_value_text"].to_numpy(str))
     assert (where >= 0).all()

@@ -7,8 +7,6 @@ SIPRI's per-deal categories (US per-year register) and SIPRI's category totals.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,8 +14,8 @@ import pytest
 from etl.normalise.text import text_key
 from etl.normalise.weapons import CATEGORIES, CategoryMapping, categorise, reference_mapping
 from etl.reference import ReferenceError, reference_table
+from tests.conftest import sipri_file
 
-SIPRI = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sipri"
 
 # --- unit tests on inline fixtures -------------------------------------------
 
@@ -150,37 +148,21 @@ def test_reference_tables_are_valid_and_rules_reproduce_the_table():
 # --- real data ------------------------------------------------------------------
 
 
-def _source(name: str) -> Path:
-    path = SIPRI / name
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing (required in CI)")
-        pytest.skip(f"{path} is missing")
-    return path
-
-
 @pytest.fixture(scope="module")
-def register() -> pd.DataFrame:
-    """The 2025 register, with the 4 records broken over two lines put back together."""
-    raw = pd.read_csv(
-        _source("trade-register-2025-03.csv"), skiprows=11, encoding="latin-1",
-        dtype=str, keep_default_na=False,
-    )
-    tail = (raw["Recipient"] == "") & (raw["Weapon description"] == "")
-    # the continuation line (",unit,total,delivered") carries the last three fields
-    head = tail.shift(-1, fill_value=False)
-    raw.loc[head, raw.columns[-3:]] = raw.shift(-1).loc[head, raw.columns[1:4]].to_numpy()
-    frame = raw.loc[~tail].reset_index(drop=True)
-    frame["tiv"] = pd.to_numeric(frame["SIPRI TIV of delivered weapons"], errors="coerce").fillna(0.0)
-    assert len(frame) == 29_515 and round(frame["tiv"].sum(), 2) == 2_092_211.45
-    return frame.join(categorise(frame["Weapon description"], frame["Weapon designation"]))
+def register(register_deals) -> pd.DataFrame:
+    """The 2025 register as the real reader yields it (4 broken records rejoined)."""
+    frame = register_deals[["supplier", "recipient", "order_year", "designation", "description",
+                            "delivery_years", "tiv_delivered"]].copy()
+    frame["tiv"] = frame["tiv_delivered"].astype(float).fillna(0.0)
+    assert round(frame["tiv"].sum(), 2) == 2_092_211.45
+    return frame.join(categorise(frame["description"], frame["designation"]))
 
 
 @pytest.fixture(scope="module")
 def us_deals() -> pd.DataFrame:
     """SIPRI's own category per US deal, one row per deal."""
     rows = pd.read_csv(
-        _source("us-exports-by-delivery-year-2025-04.csv"), skiprows=11, dtype=str, keep_default_na=False,
+        sipri_file("us-exports-by-delivery-year-2025-04.csv"), skiprows=11, dtype=str, keep_default_na=False,
     )
     rows["tiv"] = pd.to_numeric(rows["TIV delivery values"], errors="coerce").fillna(0.0)
     deals = rows.groupby("SIPRI AT Database ID").agg(
@@ -198,7 +180,7 @@ def us_deals() -> pd.DataFrame:
 def test_register_descriptions_are_all_categorised(register):
     unresolved = register["category_source"] == "unresolved"
     assert unresolved.mean() < 0.01
-    assert not unresolved.any(), register.loc[unresolved, "Weapon description"].unique()
+    assert not unresolved.any(), register.loc[unresolved, "description"].unique()
     # the rules are for other vintages: the reference register must be covered by the table
     assert set(register["category_source"]) == {"table"}
 
@@ -215,10 +197,10 @@ def test_register_spellings_agree_with_sipri_on_the_same_us_deals(register, us_d
     Deals are matched on recipient, order year, delivered TIV and delivery
     years; measured 8,909 unambiguous matches, all in SIPRI's category.
     """
-    us = register[(register["Supplier"] == "United States") & (register["Year(s) of delivery"] != "")]
+    us = register[(register["supplier"] == "United States") & (register["delivery_years"] != "")]
     key = pd.DataFrame({
-        "recipient": us["Recipient"], "ordered": us["Year of order"], "tiv": us["tiv"].round(1),
-        "years": us["Year(s) of delivery"].str.split(";").map(lambda ys: ";".join(sorted({y.strip() for y in ys}))),
+        "recipient": us["recipient"], "ordered": us["order_year"].astype(str), "tiv": us["tiv"].round(1),
+        "years": us["delivery_years"],
         "category": us["category"],
     })
     theirs = us_deals.assign(tiv=us_deals["tiv"].round(1))[["recipient", "ordered", "tiv", "years", "sipri"]]
@@ -240,11 +222,11 @@ TOLERANCE = {"Artillery": 0.15, "Engines": 0.065, "Sensors": 0.03, "Naval weapon
 
 
 def test_category_totals_match_sipri_tiv_table(register):
-    table = pd.read_csv(_source("tiv-exports-by-category-1950-2022.csv"), skiprows=10, nrows=11, index_col=0)
+    table = pd.read_csv(sipri_file("tiv-exports-by-category-1950-2022.csv"), skiprows=10, nrows=11, index_col=0)
     sipri = table.drop(columns="Total").apply(pd.to_numeric).fillna(0).sum(axis=1)
     assert set(sipri.index) == set(CATEGORIES)
 
-    years = register["Year(s) of delivery"].str.split(";")
+    years = register["delivery_years"].str.split(";")
     share = register["tiv"] / years.str.len()
     spread = pd.DataFrame({"category": register["category"], "tiv": share, "year": years}).explode("year")
     spread["year"] = pd.to_numeric(spread["year"].str.strip(), errors="coerce")
