@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import duckdb
 
 from etl.errors import UserError
-from etl.normalise.entities import match_entities
+from etl.normalise.entities import bloc_members, blocs, match_entities
 from etl.normalise.text import text_key
 from etl.normalise.weapons import CATEGORIES
 
 MAX_SEARCH_LENGTH = 200
+
+# User terms for a deal's status: "second-hand" covers SIPRI's two second-hand statuses.
+STATUSES = {
+    "new": ("New",),
+    "second-hand": ("Second hand", "Second hand but modernized"),
+    "second hand": ("Second hand", "Second hand but modernized"),
+    "second hand but modernized": ("Second hand but modernized",),
+}
+# Years for which bloc membership is spelled out as (name, year) pairs for SQL.
+BLOC_YEARS = range(1945, 2051)
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,9 @@ class Filters:
     year_to: int | None = None
     categories: tuple[str, ...] = ()
     search: str | None = None
+    statuses: tuple[str, ...] = ()  # SIPRI's status values
+    supplier_blocs: tuple[str, ...] = ()  # member of any, as of the row's year
+    recipient_blocs: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -93,7 +107,39 @@ def resolve_categories(terms: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def build_filters(con, suppliers=(), recipients=(), year_from=None, year_to=None, categories=(), search=None) -> Filters:
+def resolve_statuses(terms: list[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for term in terms:
+        found = STATUSES.get(text_key(term).replace("_", " ")) or STATUSES.get(term.strip().lower())
+        if not found:
+            raise UserError(f"--status {term!r}: not a deal status (one of: new, second-hand)")
+        out.extend(found)
+    return tuple(dict.fromkeys(out))
+
+
+def resolve_blocs(terms: list[str]) -> tuple[str, ...]:
+    by_key = {text_key(b): b for b in blocs()}
+    out = []
+    for term in terms:
+        if text_key(term) not in by_key:
+            raise UserError(f"--bloc {term!r}: not a known bloc (one of: {', '.join(blocs())})")
+        out.append(by_key[text_key(term)])
+    return tuple(dict.fromkeys(out))
+
+
+@cache
+def bloc_membership(names: tuple[str, ...]) -> tuple[list[str], list[int]]:
+    """(member, year) pairs of any of the blocs, as two parallel lists for bound parameters.
+
+    Spelled out per year so SQL needs no date logic: the rule of membership
+    (joined, left) lives in one place, `bloc_members`.
+    """
+    pairs = sorted({(m, y) for bloc in names for y in BLOC_YEARS for m in bloc_members(bloc, y)})
+    return [m for m, _ in pairs], [y for _, y in pairs]
+
+
+def build_filters(con, suppliers=(), recipients=(), year_from=None, year_to=None, categories=(), search=None,
+                  statuses=(), supplier_blocs=(), recipient_blocs=()) -> Filters:
     if search is not None and len(search) > MAX_SEARCH_LENGTH:
         raise UserError(f"--search: longer than {MAX_SEARCH_LENGTH} characters")
     if year_from is not None and year_to is not None and year_from > year_to:
@@ -104,6 +150,9 @@ def build_filters(con, suppliers=(), recipients=(), year_from=None, year_to=None
         year_from=year_from, year_to=year_to,
         categories=resolve_categories(list(categories)),
         search=search or None,
+        statuses=resolve_statuses(list(statuses)),
+        supplier_blocs=resolve_blocs(list(supplier_blocs)),
+        recipient_blocs=resolve_blocs(list(recipient_blocs)),
     )
 
 
@@ -128,4 +177,14 @@ def where(filters: Filters, year_column: str, search_via_deal_id: bool = False) 
             w.add("deal_id IN (SELECT deal_id FROM current_deals WHERE regexp_matches(search_text, ?))", pattern)
         else:
             w.add("regexp_matches(search_text, ?)", pattern)
+    if filters.statuses:
+        clause = "status IN (SELECT unnest(?::VARCHAR[]))"
+        if search_via_deal_id:  # deliveries carry no status
+            clause = f"deal_id IN (SELECT deal_id FROM current_deals WHERE {clause})"
+        w.add(clause, list(filters.statuses))
+    for role, names in (("supplier", filters.supplier_blocs), ("recipient", filters.recipient_blocs)):
+        if names:  # membership as of the order year (deals) or delivery year (deliveries)
+            members, years = bloc_membership(names)
+            w.add(f"({role}, {year_column}) IN (SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]))",
+                  members, years)
     return w
