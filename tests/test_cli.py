@@ -165,3 +165,15 @@ def test_db_from_environment(tmp_path):
 
 def test_usage_error_exits_2():
     assert run_cli("export").returncode == 2
+
+
+def test_cut_off_file_loads_the_rest_and_says_what_was_lost(tmp_path, db):
+    text = (tmp_path / "full.csv")
+    write_register(text)
+    data = text.read_bytes()
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(data[: data.rindex(b"New,Part of") + 6])
+    done = run_cli("load", cut, "--db", db)
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode()
+    assert f"{len(ROWS) - 1} deals" in out and "1 quarantined" in out and "fields where the header has 16" in out

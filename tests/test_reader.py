@@ -190,3 +190,26 @@ def test_header_only_register_has_no_records(tmp_path):
     path.write_text(HEADER_16 + "\n")
     register = read_register(read_text(path))
     assert register.records.empty and register.quarantine.empty
+
+
+def test_older_vintage_names_and_abbreviations_normalise(tmp_path, baseline):
+    """Turkey/Turkiye, Czech Republic/Czechia, spelled-out descriptions: one entity, one category."""
+    rows = [list(r) for r in ROWS]
+    rows[2][0] = "Turkey"
+    rows[4][1] = "Czech Republic"
+    rows[3][7] = "surface-to-air missile"
+    _, deals, quarantined = read(write_register(tmp_path / "old.csv", rows=rows))
+    assert quarantined.empty
+    assert deals.loc[2, "recipient"] == "Turkiye" and deals.loc[2, "recipient_iso3"] == "TUR"
+    assert deals.loc[2, "recipient_raw"] == "Turkey"
+    assert deals.loc[4, "supplier"] == "Czechia" and deals.loc[4, "supplier_iso3"] == "CZE"
+    assert deals.loc[3, "category"] == baseline.loc[3, "category"] == "Missiles"
+
+
+def test_markers_historical_and_unknown_entities_keep_their_kind(tmp_path):
+    rows = [list(ROWS[0]) for _ in range(4)]
+    rows[0][0], rows[1][0], rows[2][1], rows[3][0] = "Hezbollah (Lebanon)*", "United Nations**", "Soviet Union", "unknown recipient(s)"
+    _, deals, _ = read(write_register(tmp_path / "r.csv", rows=rows))
+    assert deals["recipient_kind"].tolist()[:2] == ["non_state", "organisation"]
+    assert deals.loc[2, "supplier_kind"] == "historical_state" and deals.loc[2, "supplier_iso3"] == ""
+    assert deals.loc[3, "recipient_kind"] == "unknown" and deals.loc[3, "recipient_iso3"] == ""

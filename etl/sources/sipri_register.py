@@ -73,7 +73,7 @@ def find_header(lines: list[str]) -> tuple[int, str, list[str | None]] | None:
         for delimiter in (",", ";", "\t"):
             if delimiter not in line:
                 continue
-            cells = _split_header(line.rstrip(";" if delimiter != ";" else ""), delimiter)
+            cells = _split_header(line.rstrip(";") if delimiter != ";" else line, delimiter)
             while cells and not cells[-1].strip():
                 cells.pop()
             names: list[str | None] = []
@@ -185,9 +185,8 @@ def read_register(source: TextFile) -> RegisterRead:
     # Records broken over lines: a short line followed by short lines that add up.
     short = counts[counts < expected].index
     if len(short):
-        frame, counts, joined, refused = _rejoin(frame, counts, short, expected)
+        frame, counts, joined = _rejoin(frame, counts, short, expected)
         repairs += joined
-        quarantine += refused
 
     bad = counts != expected
     for row in frame[bad].itertuples():
@@ -239,7 +238,7 @@ def _rejoin(frame: pd.DataFrame, counts: pd.Series, short: pd.Index, expected: i
     lasts = frame["last_line"].tolist()
     n = counts.tolist()
     consumed: set[int] = set()
-    joined, refused = [], []
+    joined = []
     for i in short:
         if i in consumed:
             continue
@@ -261,4 +260,4 @@ def _rejoin(frame: pd.DataFrame, counts: pd.Series, short: pd.Index, expected: i
         "text": [texts[k] for k in keep], "line": [lines[k] for k in keep],
         "last_line": [lasts[k] for k in keep], "raw": [raws[k] for k in keep],
     })
-    return out, pd.Series([n[k] for k in keep]), joined, refused
+    return out, pd.Series([n[k] for k in keep]), joined
