@@ -107,34 +107,65 @@ def generated_date(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _split(line: str, delimiter: str) -> list[str]:
+    """Fields of one line with RFC 4180 quoting (a stray quote mid-field is literal)."""
+    return next(csv.reader([line], delimiter=delimiter), [""])
+
+
 def _field_counts(lines: pd.Series, delimiter: str) -> pd.Series:
-    """Fields per line, counting only delimiters outside double quotes."""
+    """Fields per line: delimiters counted in C, except the few lines with quotes."""
+    counts = lines.str.count(re.escape(delimiter)) + 1
     quoted = lines.str.contains('"', regex=False)
-    bare = lines.where(~quoted, lines.str.replace(r'"(?:[^"]|"")*"', "", regex=True))
-    return bare.str.count(re.escape(delimiter)) + 1
+    if quoted.any():
+        counts[quoted] = [len(_split(line, delimiter)) for line in lines[quoted]]
+    return counts
 
 
-def _join_open_quotes(lines: list[str], numbers: list[int]) -> tuple[list[str], list[int], list[int], list[tuple[int, str]]]:
-    """Join physical lines inside an open quoted field (RFC 4180 multi-line cells)."""
-    out, first, last, repairs = [], [], [], []
-    buffer, start = None, 0
-    for line, number in zip(lines, numbers):
-        if buffer is None:
-            buffer, start = line, number
-        else:
-            buffer = f"{buffer} {line}"
-        if buffer.count('"') % 2 == 0:
-            if number != start:
-                repairs.append((start, f"quoted field over lines {start}-{number} joined"))
-            out.append(buffer)
-            first.append(start)
-            last.append(number)
-            buffer = None
-    if buffer is not None:
-        out.append(buffer)
-        first.append(start)
-        last.append(numbers[-1])
-    return out, first, last, repairs
+def _join_quoted_lines(frame: pd.DataFrame, delimiter: str, expected: int) -> tuple[pd.DataFrame, list]:
+    """Join a quoted field that spans lines (RFC 4180), only when it closes soon and makes a record.
+
+    A lone stray quote must not swallow the lines after it, so a join is kept
+    only if the quote closes within five lines and the result has exactly the
+    header's number of fields. Visits only lines with an odd number of quotes.
+    """
+    texts, raws, lasts = frame["text"].tolist(), frame["raw"].tolist(), frame["last_line"].tolist()
+    odd = [i for i, t in enumerate(texts) if t.count('"') % 2]
+    consumed, repairs = set(), []
+    for i in odd:
+        if i in consumed:
+            continue
+        for j in range(i + 1, min(i + 6, len(texts))):
+            joined = " ".join(texts[i : j + 1])
+            if joined.count('"') % 2 == 0:
+                if len(_split(joined, delimiter)) == expected:
+                    texts[i], raws[i], lasts[i] = joined, "\n".join(raws[i : j + 1]), lasts[j]
+                    consumed.update(range(i + 1, j + 1))
+                    repairs.append((frame["line"].iat[i], f"quoted field over lines {frame['line'].iat[i]}-{lasts[j]} joined"))
+                break
+    keep = [k for k in range(len(texts)) if k not in consumed]
+    out = pd.DataFrame({"text": [texts[k] for k in keep], "line": frame["line"].to_numpy()[keep],
+                        "last_line": [lasts[k] for k in keep], "raw": [raws[k] for k in keep]})
+    return out, repairs
+
+
+def _parse_records(good: pd.DataFrame, delimiter: str, columns: list[str]) -> pd.DataFrame:
+    """Quote-free lines through pandas' C parser; the few quoted ones through csv."""
+    quoted = good["text"].str.contains('"', regex=False).to_numpy()
+    parts = []
+    plain = good.loc[~quoted, "text"]
+    if len(plain):
+        frame = pd.read_csv(
+            io.StringIO("\n".join(plain)), sep=delimiter, header=None, names=columns, dtype=str,
+            keep_default_na=False, skip_blank_lines=False, engine="c", quoting=csv.QUOTE_NONE,
+        )
+        frame.index = plain.index
+        parts.append(frame)
+    if quoted.any():
+        rows = [_split(line, delimiter) for line in good.loc[quoted, "text"]]
+        parts.append(pd.DataFrame(rows, columns=columns, index=good.index[quoted], dtype=str))
+    if not parts:
+        return pd.DataFrame(columns=columns, dtype=object)
+    return pd.concat(parts).sort_index() if len(parts) > 1 else parts[0]
 
 
 def read_register(source: TextFile) -> RegisterRead:
@@ -148,20 +179,18 @@ def read_register(source: TextFile) -> RegisterRead:
     expected = len(names)
     written, iso = generated_date(text)
     repairs: list[tuple[int, str]] = []
-    quarantine: list[tuple[int, str, str]] = []
+    quarantine: list[tuple[int, int, str, str]] = []
 
     body = physical[header_index + 1 :]
-    numbers = list(range(header_index + 2, header_index + 2 + len(body)))
-    first, last = numbers, numbers
-    if any(line.count('"') % 2 for line in body if '"' in line):
-        body, first, last, joined = _join_open_quotes(body, numbers)
-        repairs += joined
-
+    numbers = range(header_index + 2, header_index + 2 + len(body))
     lines = pd.Series(body, dtype=object).str.replace("\r", " ", regex=False)
-    frame = pd.DataFrame({"text": lines, "line": first, "last_line": last})
+    frame = pd.DataFrame({"text": lines, "line": numbers, "last_line": numbers})
     frame["raw"] = frame["text"]
     blank = frame["text"].str.fullmatch(r"[\s,;\t]*")
     frame = frame[~blank].reset_index(drop=True)
+    if frame["text"].str.count('"').mod(2).any():
+        frame, joined = _join_quoted_lines(frame, delimiter, expected)
+        repairs += joined
 
     notes: list[str] = []
     if delimiter != ";" and len(frame):
@@ -190,18 +219,12 @@ def read_register(source: TextFile) -> RegisterRead:
 
     bad = counts != expected
     for row in frame[bad].itertuples():
-        quarantine.append((row.line, f"{counts[row.Index]} fields where the header has {expected}", row.raw))
+        quarantine.append((row.line, row.last_line, f"{counts[row.Index]} fields where the header has {expected}",
+                           row.raw))
     good = frame[~bad]
 
     columns = [name or f"_ignored_{i}" for i, name in enumerate(names)]
-    if len(good):
-        records = pd.read_csv(
-            io.StringIO("\n".join(good["text"])), sep=delimiter, header=None, names=columns,
-            dtype=str, keep_default_na=False, skip_blank_lines=False, engine="c",
-            quoting=csv.QUOTE_MINIMAL, skipinitialspace=False,
-        )
-    else:
-        records = pd.DataFrame(columns=columns, dtype=object)
+    records = _parse_records(good, delimiter, columns)
     for col in TEXT_COLUMNS:
         if col not in records.columns:
             records[col] = ""
@@ -215,7 +238,7 @@ def read_register(source: TextFile) -> RegisterRead:
 
     return RegisterRead(
         records=records.reset_index(drop=True),
-        quarantine=pd.DataFrame(quarantine, columns=["line", "reason", "raw"]),
+        quarantine=pd.DataFrame(quarantine, columns=["line", "last_line", "reason", "raw"]),
         repairs=pd.DataFrame(repairs, columns=["line", "repair"]),
         generated=written,
         generated_date=iso,
