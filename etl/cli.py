@@ -32,11 +32,12 @@ def _db(path: Optional[Path]) -> Path:
 
 @app.command()
 def load(
-    paths: List[Path] = typer.Argument(..., help="SIPRI trade register CSV file(s), any variant"),
+    paths: List[Path] = typer.Argument(..., help="SIPRI files: trade registers (any variant, also per delivery "
+                                             "year) and TIV tables, recognised by content"),
     strict: bool = typer.Option(False, "--strict", help="refuse the whole load if any record is quarantined"),
     db: Optional[Path] = DbOption,
 ) -> None:
-    """Load SIPRI files into the database as one new snapshot (atomic)."""
+    """Load SIPRI files atomically: registers as one new snapshot, each TIV table as the current one of its kind."""
     from etl.load import load as run_load
     from etl.summary import print_load_report
 
@@ -46,7 +47,7 @@ def load(
 
 @app.command()
 def export(
-    table: str = typer.Option("deals", "--table", help="deals, deliveries or quarantine"),
+    table: str = typer.Option("deals", "--table", help="deals, deliveries, tiv or quarantine"),
     supplier: List[str] = typer.Option([], "--supplier", help="SIPRI name, alias or ISO3 (repeatable)"),
     recipient: List[str] = typer.Option([], "--recipient", help="SIPRI name, alias or ISO3 (repeatable)"),
     year_from: Optional[int] = typer.Option(None, "--from", help="first year (order year for deals, delivery year for deliveries)"),
@@ -87,32 +88,82 @@ def export(
     err.print(f"{len(frame):,} {table} rows written to {target}")
 
 
-def _not_yet(what: str) -> None:
-    raise UserError(f"{what}: not yet available in this version of armsdash")
+@app.command()
+def fetch(
+    base_url: str = typer.Option("https://atbackend.sipri.org/api/p", "--base-url", help="SIPRI's service"),
+    timeout: float = typer.Option(120, "--timeout", help="seconds to wait for the service at each step"),
+    retries: int = typer.Option(3, "--retries", min=0, help="further attempts after a failure (back-off 2, 4, 8 s)"),
+    strict: bool = typer.Option(False, "--strict", help="refuse the whole load if any record is quarantined"),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Download the whole register from SIPRI's service, keep the answer on disk, load it."""
+    from etl.fetch import fetch_and_load
+
+    target = _db(db)
+    fetched, report = fetch_and_load(base_url, target, err, timeout=timeout, retries=retries, strict=strict)
+    from etl.summary import print_load_report  # pandas: only once something was loaded
+    out.print(f"Fetched {fetched.url}: {fetched.size:,} bytes"
+              f"{f' after {fetched.attempts} attempts' if fetched.attempts > 1 else ''}; "
+              f"answer kept in {fetched.raw_path}", markup=False)
+    print_load_report(out, report, target)
 
 
 @app.command()
-def fetch(base_url: str = typer.Option("https://atbackend.sipri.org/api/p", "--base-url"), db: Optional[Path] = DbOption) -> None:
-    """Download the whole register from SIPRI's service and load it (not yet available)."""
-    _not_yet("armsdash fetch")
+def diff(
+    old: str = typer.Argument(..., help="older register: a file, or snapshot:N, snapshot:previous, snapshot:current"),
+    new: str = typer.Argument(..., help="newer register: a file or a snapshot, as OLD"),
+    output: str = typer.Option("-", "-o", "--output", help="CSV file to write, or - for standard output"),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Compare two registers deal by deal: added, removed and changed deals (renames matched)."""
+    from etl.diff import compare, neutralise, open_side, summary
+    from etl.export import write_csv
+
+    result = compare(open_side(old, _db(db)), open_side(new, _db(db)))
+    frame = neutralise(result.rows)
+    if output == "-":
+        write_csv(frame, sys.stdout.buffer)
+        sys.stdout.flush()
+    else:
+        _write_file(Path(output), frame, write_csv)
+    for line in summary(result):  # on stderr when the CSV goes to stdout
+        (err if output == "-" else out).print(line, markup=False)
+
+
+def _write_file(target: Path, frame, write_csv) -> None:
+    temp = target.with_name(f".{target.name}.partial")
+    try:
+        with open(temp, "wb") as fh:
+            write_csv(frame, fh)
+        temp.replace(target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise UserError(f"{target}: cannot write ({exc.strerror or exc})") from None
 
 
 @app.command()
-def diff(old: str = typer.Argument(...), new: str = typer.Argument(...), output: str = typer.Option("-", "-o"),
-         db: Optional[Path] = DbOption) -> None:
-    """Compare two registers deal by deal (not yet available)."""
-    _not_yet("armsdash diff")
+def snapshots(db: Optional[Path] = DbOption) -> None:
+    """List the snapshots in the database (for diff: snapshot:N)."""
+    from etl.snapshots import snapshot_lines
+
+    for line in snapshot_lines(_db(db)):
+        out.print(line, markup=False)
 
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8050, "--port"),
+          read_only: bool = typer.Option(False, "--read-only", help="no upload box: for public deployments"),
           db: Optional[Path] = DbOption) -> None:
-    """Run the dashboard (not yet available)."""
+    """Run the dashboard (development server; see docs/dashboard.md for gunicorn)."""
+    from dashboard.app import run
+
     target = _db(db)
     if not target.exists():
         err.print(f"No data loaded yet in {target}. Load SIPRI's trade register first:\n"
-                  "  uv run armsdash load trade-register.csv")
-    _not_yet("armsdash serve (the dashboard)")
+                  "  uv run armsdash load trade-register.csv\n"
+                  "The dashboard starts anyway and explains the same" + ("." if read_only else "; it also takes an upload."))
+    err.print(f"armsdash dashboard on http://{host}:{port}/ (Ctrl+C to stop)")
+    run(host, port, target, read_only=read_only)
 
 
 def main() -> None:

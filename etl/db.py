@@ -8,7 +8,9 @@ dashboard) holding the old file keep a consistent view until they reopen.
 One writer at a time, serialised by a lock file.
 
 Every load is a snapshot: `snapshots` lists them, the `current_*` views show
-the newest register snapshot, and older snapshots stay for `diff`.
+the newest register snapshot, and older snapshots stay for `diff`. A TIV table
+is a snapshot of its own (kind `tiv_table`): `current_tiv` shows the newest of
+each table, so loading a register never replaces TIV data, nor the reverse.
 """
 
 from __future__ import annotations
@@ -67,6 +69,21 @@ CREATE TABLE IF NOT EXISTS violations (
 );
 CREATE OR REPLACE VIEW current_snapshot AS
     SELECT max(snapshot_id) AS snapshot_id FROM snapshots WHERE kind = 'register';
+ALTER TABLE deals ADD COLUMN IF NOT EXISTS sipri_deal_id BIGINT;
+-- the file a delivery row comes from where it is not its deal's (exact per-year figures)
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS source VARCHAR;
+CREATE TABLE IF NOT EXISTS tiv (
+    snapshot_id INTEGER NOT NULL, table_name VARCHAR NOT NULL, entity VARCHAR NOT NULL,
+    entity_raw VARCHAR, entity_iso3 VARCHAR, entity_kind VARCHAR, year INTEGER NOT NULL,
+    tiv DOUBLE NOT NULL, source VARCHAR, line INTEGER
+);
+CREATE TABLE IF NOT EXISTS tiv_totals (
+    snapshot_id INTEGER NOT NULL, table_name VARCHAR NOT NULL, entity_raw VARCHAR, year INTEGER, tiv DOUBLE
+);
+-- TIV tables are snapshots of kind 'tiv_table', one table each: the newest per table is current,
+-- whatever was loaded after it (registers never replace TIV data, nor the other way round).
+CREATE OR REPLACE VIEW current_tiv AS
+    SELECT * FROM tiv WHERE snapshot_id IN (SELECT max(snapshot_id) FROM tiv GROUP BY table_name);
 """
 
 CURRENT_VIEWS = ("deals", "deliveries", "quarantine", "repairs", "violations", "sources")

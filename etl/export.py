@@ -16,7 +16,8 @@ from typing import IO
 import duckdb
 import pandas as pd
 
-from etl.filters import Filters, where
+from etl.errors import UserError
+from etl.filters import Filters, Where, where
 
 DEALS_COLUMNS = [
     "deal_id", "supplier", "supplier_iso3", "recipient", "recipient_iso3", "order_year",
@@ -33,7 +34,11 @@ DELIVERIES_COLUMNS = [
     "method", "source",
 ]
 QUARANTINE_COLUMNS = ["source", "line", "reason", "raw"]
-TABLES = {"deals": DEALS_COLUMNS, "deliveries": DELIVERIES_COLUMNS, "quarantine": QUARANTINE_COLUMNS}
+TIV_COLUMNS = ["table", "entity", "year", "tiv",
+               # beyond the contract
+               "entity_iso3", "entity_kind", "entity_raw", "source"]
+TABLES = {"deals": DEALS_COLUMNS, "deliveries": DELIVERIES_COLUMNS, "tiv": TIV_COLUMNS,
+          "quarantine": QUARANTINE_COLUMNS}
 
 _SOURCE = (
     "'SIPRI Arms Transfers Database; ' || s.source || coalesce('; data generated ' || "
@@ -61,6 +66,8 @@ def _select(column: str, alias: str) -> str:
 def export_query(table: str, filters: Filters) -> tuple[str, list]:
     """SQL and parameters for one export table under `filters`."""
     columns = TABLES[table]
+    if table == "tiv":
+        return _tiv_query(filters)
     if table == "quarantine":
         cols = ", ".join(_select(c, "q") for c in columns)
         return f"SELECT {cols} FROM current_quarantine q ORDER BY q.source, q.line", []
@@ -70,13 +77,52 @@ def export_query(table: str, filters: Filters) -> tuple[str, list]:
     order = ("t.recipient, t.supplier, t.order_year, t.designation, t.deal_id" if table == "deals"
              else "t.recipient, t.supplier, t.year, t.deal_id")
     source_join = "JOIN current_deals d USING (deal_id) " if table == "deliveries" else ""
-    src = "d" if table == "deliveries" else "t"
+    # exact per-year deliveries carry their own file; other delivery rows their deal's
+    src = "coalesce(t.source, d.source)" if table == "deliveries" else "t.source"
     sql = (f"SELECT {cols} FROM (SELECT * FROM {view} WHERE {w.sql}) t {source_join}"
-           f"LEFT JOIN current_sources s ON s.source = {src}.source ORDER BY {order}")
+           f"LEFT JOIN current_sources s ON s.source = {src} ORDER BY {order}")
     return sql, w.params
 
 
+def _tiv_query(filters: Filters) -> tuple[str, list]:
+    """SIPRI's TIV-table cells: an entity filter selects its own table's rows.
+
+    `--supplier` selects rows of exports_by_supplier, `--recipient` of
+    imports_by_recipient, `--category` of exports_by_category (several: any
+    of them); `--from`/`--to` are years. Other filters have no meaning here.
+    """
+    if filters.search or filters.statuses or filters.supplier_blocs or filters.recipient_blocs:
+        raise UserError("--table tiv takes only --supplier, --recipient, --category, --from and --to")
+    w = Where()
+    chosen = [(table, names) for table, names in (("exports_by_supplier", filters.suppliers),
+                                                  ("imports_by_recipient", filters.recipients),
+                                                  ("exports_by_category", filters.categories)) if names]
+    if chosen:
+        w.add("(" + " OR ".join("(table_name = ? AND entity IN (SELECT unnest(?::VARCHAR[])))" for _ in chosen) + ")",
+              *[v for table, names in chosen for v in (table, list(names))])
+    if filters.year_from is not None:
+        w.add("year >= ?", filters.year_from)
+    if filters.year_to is not None:
+        w.add("year <= ?", filters.year_to)
+    cols = ", ".join(["t.table_name AS \"table\"", *(_select(c, "t") for c in TIV_COLUMNS[1:] if c != "source"),
+                      f"{_SOURCE} AS source"])
+    sql = (f"SELECT {cols} FROM (SELECT * FROM current_tiv WHERE {w.sql}) t "
+           "LEFT JOIN sources s ON s.snapshot_id = t.snapshot_id AND s.source = t.source "
+           "ORDER BY t.table_name, t.entity, t.year")
+    return sql, w.params
+
+
+def _has_tiv(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any TIV table was loaded (a database from before TIV support has no `tiv` table)."""
+    try:
+        return con.execute("SELECT count(*) FROM tiv").fetchone()[0] > 0
+    except duckdb.CatalogException:
+        return False
+
+
 def export_frame(con: duckdb.DuckDBPyConnection, table: str, filters: Filters) -> pd.DataFrame:
+    if table == "tiv" and not _has_tiv(con):
+        raise UserError("no SIPRI TIV table loaded yet; load one with 'armsdash load tiv-table.csv'")
     sql, params = export_query(table, filters)
     return con.execute(sql, params).df()
 

@@ -16,7 +16,7 @@ import pandas as pd
 # Levels, strongest first.
 SAME = 3  # equal once case, spaces and punctuation are ignored
 RELATED = 2  # one's words are all among the other's, or the leading word is shared
-NEAR = 1  # a shared word with a digit in it (a model number), or a shared 4-letter start
+NEAR = 1  # a shared model number or word of 4+ letters ('Scout'), or the same first 4 characters
 UNLIKE = 0
 
 
@@ -47,13 +47,13 @@ def designation_level(a: pd.Series, b: pd.Series) -> pd.Series:
     n_b = tb.groupby("row").size().reindex(pairs.index, fill_value=0)
     first_a = ta.groupby("row")["token"].first().reindex(pairs.index)
     first_b = tb.groupby("row")["token"].first().reindex(pairs.index)
-    digit_shared = shared[shared["token"].str.contains(r"\d", regex=True)].groupby("row").size()
-    digit_shared = digit_shared.reindex(pairs.index, fill_value=0)
+    telling = shared["token"].str.contains(r"\d", regex=True) | (shared["token"].str.len() >= 4)
+    telling_shared = shared[telling].groupby("row").size().reindex(pairs.index, fill_value=0)
 
     same = (sa == sb) & (sa != "")
     subset = (n_shared > 0) & ((n_shared == n_a) | (n_shared == n_b))
     lead = first_a.notna() & (first_a == first_b)
-    near = (digit_shared > 0) | ((sa.str[:4] == sb.str[:4]) & (sa.str.len() >= 4))
+    near = (telling_shared > 0) | ((sa.str[:4] == sb.str[:4]) & (sa.str.len() >= 4))
     level = pd.Series(UNLIKE, index=pairs.index)
     level[near] = NEAR
     level[subset | lead] = RELATED

@@ -13,7 +13,8 @@ REGISTER_BY_YEAR = "register_by_year"
 TIV_TABLE = "tiv_table"
 
 _BY_YEAR = re.compile(r"^\W*(sipri at database id|deal id)\W.*tiv delivery values", re.IGNORECASE)
-_YEARS_ROW = re.compile(r"^\s*[,;]\s*(19|20)\d\d\s*[,;]\s*(19|20)\d\d\s*[,;]")
+# TIV tables: a header row of years after an empty first cell (quoted in some spreadsheets' output)
+_YEARS_ROW = re.compile(r'^\s*(?:"")?\s*[,;\t]\s*"?(19|20)\d\d"?\s*[,;\t]\s*"?(19|20)\d\d"?\s*[,;\t]')
 
 
 def detect_kind(source: TextFile) -> str:
