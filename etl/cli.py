@@ -76,16 +76,8 @@ def export(
         write_csv(frame, sys.stdout.buffer)
         sys.stdout.flush()
         return
-    target = Path(output)
-    temp = target.with_name(f".{target.name}.partial")
-    try:
-        with open(temp, "wb") as fh:
-            write_csv(frame, fh)
-        temp.replace(target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise UserError(f"{target}: cannot write ({exc.strerror or exc})") from None
-    err.print(f"{len(frame):,} {table} rows written to {target}")
+    _write_file(Path(output), frame, write_csv)
+    err.print(f"{len(frame):,} {table} rows written to {output}")
 
 
 @app.command()
@@ -131,6 +123,7 @@ def diff(
 
 
 def _write_file(target: Path, frame, write_csv) -> None:
+    """Write to a temporary file and rename: a failed write never leaves half a CSV."""
     temp = target.with_name(f".{target.name}.partial")
     try:
         with open(temp, "wb") as fh:
