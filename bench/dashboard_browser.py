@@ -1,0 +1,129 @@
+"""What a reader waits for, in headless Chromium against gunicorn on the full register.
+
+Measures per page: cold load (navigation start until the page's main chart or
+table shows data), bytes transferred (Resource Timing, compressed), and on the
+overview a filter change (year typed, until the chart shows the new years).
+Budgets (issue 3): filter change < 200 ms, cold load < 1.5 s, < 2 MB per load.
+
+    uv run python bench/dashboard_browser.py [--db PATH] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTER = ROOT / ".." / "shared" / "data" / "sipri" / "trade-register-2025-03.csv"
+# page -> JS expression true once the page shows data
+PAGES = {
+    "/": "document.querySelector('#ov-years .js-plotly-plot')?._fullData?.length > 0",
+    "/country?entity=Turkiye": "document.querySelector('#cp-imports .js-plotly-plot')?._fullData?.length > 0",
+    "/weapons?search=S-400": "(document.getElementById('wp-table')?.textContent || '').includes('Belarus')",
+    "/deals?recipient=Turkiye": "(document.getElementById('deals-grid')?.textContent || '').includes('Turkiye')",
+    "/flows": "document.querySelector('#fl-sankey .js-plotly-plot')?._fullData?.length > 0",
+}
+WAIT = """
+const [ready, done] = [new Function('return ' + arguments[0]), arguments[arguments.length - 1]];
+const t0 = performance.now();
+(function poll() { if (ready()) done(performance.now()); else if (performance.now() - t0 > 20000) done(-1);
+                   else requestAnimationFrame(poll); })();
+"""
+BYTES = ("return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+         ".reduce((s, e) => s + (e.transferSize || 0), 0);")
+FILTER = """
+const done = arguments[arguments.length - 1];
+const box = document.getElementById('{"key":"from","type":"param"}');
+const years = () => { const g = document.querySelector('#ov-years .js-plotly-plot');
+                      return g && g._fullData && g._fullData.length ? Math.min(...g._fullData[0].x) : null; };
+const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+const year = arguments[0];
+setter.call(box, String(year)); box.dispatchEvent(new Event('input', {bubbles: true}));
+const t0 = performance.now();
+box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', keyCode: 13, which: 13, bubbles: true}));
+box.blur();
+(function poll() { const y = years(); if (y !== null && y >= year) done(performance.now() - t0);
+                   else if (performance.now() - t0 > 20000) done(-1); else requestAnimationFrame(poll); })();
+"""
+
+
+def browser() -> webdriver.Chrome:
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disk-cache-size=1"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options)
+    driver.set_script_timeout(30)
+    return driver
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--port", type=int, default=8098)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "bench.duckdb"
+        if args.db is None:
+            subprocess.run([str(Path(sys.executable).with_name("armsdash")), "load", str(REGISTER), "--db", str(db)],
+                           check=True, capture_output=True)
+        server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "--no-control-socket", "-w", "2",
+                                   "--threads", "4", "-b", f"127.0.0.1:{args.port}", "dashboard.wsgi:server"],
+                                  cwd=ROOT, env={**os.environ, "ARMSDASH_DB": str(db)},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{args.port}"
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(base + "/", timeout=2).read()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            loads: dict[str, list[tuple[float, int]]] = {}
+            changes: list[float] = []
+            for run in range(args.runs + 1):  # run 0 warms the server and is not counted
+                for page, ready in PAGES.items():
+                    driver = browser()  # a fresh profile: a cold load, nothing cached
+                    try:
+                        driver.get(base + page)
+                        shown = driver.execute_async_script(WAIT, ready)
+                        start = driver.execute_script("return performance.timeOrigin") and 0
+                        sent = driver.execute_script(BYTES)
+                        if page == "/" and shown > 0:
+                            for year in (1990, 2005, 2015):
+                                ms = driver.execute_async_script(FILTER, year)
+                                if run:
+                                    changes.append(ms)
+                    finally:
+                        driver.quit()
+                    if run:
+                        loads.setdefault(page, []).append((shown - start, sent))
+        finally:
+            server.terminate()
+            server.wait(10)
+    print(f"headless Chromium, gunicorn -w 2 --threads 4, {args.runs} cold loads per page (fresh profile each)")
+    print(f"{'page':28} {'load p50 ms':>12} {'load max ms':>12} {'transferred KB':>15}")
+    for page, values in loads.items():
+        times = [t for t, _ in values]
+        print(f"{page:28} {statistics.median(times):12.0f} {max(times):12.0f} {statistics.median(b for _, b in values) / 1024:15.0f}")
+    if changes:
+        changes.sort()
+        print(f"filter change until the chart shows it: p50 {statistics.median(changes):.0f} ms, "
+              f"max {changes[-1]:.0f} ms over {len(changes)} changes (budget 200 ms)")
+
+
+if __name__ == "__main__":
+    main()

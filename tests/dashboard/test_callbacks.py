@@ -1,0 +1,146 @@
+"""Callbacks called as Dash calls them: normal views, empty and first-run states, hostile input."""
+
+from __future__ import annotations
+
+import base64
+import json
+import plotly.graph_objects as go
+import pytest
+
+from dashboard.app import create_app
+from dashboard.pages import about, country, deals, flows, overview, weapons
+
+RENDERS = [overview.render, country.render, weapons.render, flows.render]
+HOSTILE = [None, 42, "", "?", "?from=abc", "?from=2020&to=1990", "?recipient=Atlantis", "?category=%00",
+           "?search=" + "x" * 300, "?search=((((", "?search=%27%3B%20DROP%20TABLE%20deals%3B--", "?entity=Atlantis",
+           "?entity=<script>alert(1)</script>", "?map=../../etc&stack=1&top=-1", "?supplier=" + "&supplier=".join(["x"] * 40),
+           "?status=new&status=second-hand&sbloc=NATO&rbloc=EU&rbloc=CSTO", "?from=-99999999999999999999"]
+
+
+def _figures(outputs):
+    return [o for o in outputs if isinstance(o, go.Figure)]
+
+
+@pytest.mark.parametrize("render", RENDERS, ids=lambda f: f.__module__.rsplit(".", 1)[-1])
+@pytest.mark.parametrize("search", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_urls_give_a_view_not_an_error(small_app, render, search, caplog):
+    outputs = render(search)
+    assert isinstance(outputs, tuple)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], "fell through to the safety net"
+
+
+def test_overview_renders_the_selection(small_app):
+    out = overview.render("?recipient=Turkey")
+    message, style, kpis, map_fig, side, years, top_s, top_r = out
+    assert message is None and style == {}
+    assert list(map_fig.data[0].locations) == ["RUS", "ITA"]
+    assert {t.name for t in years.data} == {"Air defence systems", "Aircraft"}
+
+
+def test_unknown_filter_shows_the_reason(small_app):
+    message = overview.render("?recipient=Atlantis")[0]
+    assert "Atlantis" in str(message) and "no such supplier or recipient" in str(message)
+
+
+def test_country_profile_answers_the_supplier_question(small_app):
+    out = country.render("?entity=TUR")
+    facts, message, style, kpis = out[:4]
+    assert "ISO3 TUR" in facts and style == {}
+    assert "Russia" in str(kpis)  # largest supplier
+    blocs = out[5]
+    assert {t.name for t in blocs.data} == {"NATO members", "Russia/Soviet Union"}
+
+
+def test_first_run_state_without_database(tmp_path):
+    app = create_app(tmp_path / "missing.duckdb")
+    with app.server.test_request_context():
+        for render in RENDERS:
+            assert "No data loaded yet" in str(render("")), render
+        assert "No data loaded yet" in str(deals.count("")[0])
+        sources, load = about.render("/")
+        assert "Drop the CSV" in str(load)
+    read_only = create_app(tmp_path / "missing.duckdb", read_only=True)
+    with read_only.server.test_request_context():
+        assert "switched off" in str(about.render("/")[1])
+        assert "switched off" in str(about.upload("data:text/csv;base64,eA==", "x.csv"))
+
+
+def test_grid_rows_validate_requests(small_app):
+    ok = deals.rows({"startRow": 0, "endRow": 100, "sortModel": [{"colId": "order_year", "sort": "desc"}]}, "")
+    assert ok["rowCount"] == 5 and ok["rowData"][0]["order_year"] == 2019
+    for bad in (None, [], "x", {"startRow": -5, "endRow": 10**12}, {"startRow": "0", "sortModel": "x"},
+                {"startRow": 0, "endRow": 50, "sortModel": [{"colId": "comments; DROP", "sort": "sideways"}, 7]}):
+        assert set(deals.rows(bad, "")) == {"rowData", "rowCount"}
+    assert deals.rows({"startRow": 0, "endRow": 10}, "?from=x") == {"rowData": [], "rowCount": 0}
+
+
+def test_deal_detail_accepts_only_deal_ids(small_app):
+    row = deals.rows({"startRow": 0, "endRow": 1}, "")["rowData"][0]
+    is_open, title, body = deals.detail({"rowId": row["deal_id"]}, "")
+    assert is_open and row["designation"] in title and "line" in str(body)
+    for bad in (None, {}, {"rowId": "' OR 1=1 --"}, {"rowId": 5}, {"rowId": "0" * 16}):
+        result = deals.detail(bad, "")
+        assert result[0] in (True,) or result[0].__class__.__name__ == "NoUpdate"
+
+
+def test_upload_runs_the_load_path_and_is_bounded(tmp_path, register_bytes):
+    db = tmp_path / "up.duckdb"
+    app = create_app(db)
+    with app.server.test_request_context():
+        good = "data:text/csv;base64," + base64.b64encode(register_bytes).decode()
+        assert "loaded 5 deals" in str(about.upload(good, "../../etc/passwd.csv"))
+        assert db.exists() and not (tmp_path / "passwd.csv").exists()
+        assert "could not be read" in str(about.upload("data:text/csv;base64,@@@", "x.csv"))
+        assert "could not be read" in str(about.upload(None, None))
+        garbage = "data:text/csv;base64," + base64.b64encode(b"a,b\n1,2\n").decode()
+        assert "x.csv" in str(about.upload(garbage, "x.csv"))  # the load path's own one-line reason
+
+
+def test_every_callback_over_http_survives_hostile_payloads(small_db):
+    """Replays what a browser (or an attacker) can send to each callback: never an HTTP 500."""
+    app = create_app(small_db)
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    deps = client.get("/_dash-dependencies").get_json()
+    junk = [None, "?from=abc&recipient=Atlantis", {"startRow": "x"}, [1, 2], "x" * 5000, -1, {"rowId": "'--"}]
+    for dep in deps:
+        if "_pages_" in dep["output"] or dep.get("clientside_function"):
+            continue  # Dash's stock router (unused) and browser-only callbacks
+        for value in junk:
+            body = {"output": dep["output"], "inputs": [_item(i, value) for i in dep["inputs"]],
+                    "state": [_item(s, value) for s in dep["state"]],
+                    "changedPropIds": [_prop_id(i) for i in dep["inputs"]]}
+            outputs = [_output(o) for o in _split(dep["output"])]
+            body["outputs"] = outputs if dep["output"].startswith("..") else outputs[0]
+            response = client.post("/_dash-update-component", json=body)
+            assert response.status_code in (200, 204), (dep["output"], value, response.status_code)
+
+
+PARAM_IDS = [{"key": k, "type": "param"} for k in ("from", "search", "recipient", "entity", "map", "top")]
+
+
+def _split(output: str) -> list[str]:
+    return output[2:-2].split("...") if output.startswith("..") else [output]
+
+
+def _wild(id_text: str) -> bool:
+    return id_text.startswith("{") and "ALL" in id_text
+
+
+def _item(dep_input: dict, value):
+    if _wild(dep_input["id"]):  # a wildcard input arrives as a list, one entry per matching component
+        return [{"id": i, "property": dep_input["property"], "value": value} for i in PARAM_IDS]
+    return {"id": dep_input["id"], "property": dep_input["property"], "value": value}
+
+
+def _output(text: str):
+    id_text, prop = text.rsplit(".", 1)
+    if _wild(id_text):
+        return [{"id": i, "property": prop} for i in PARAM_IDS]
+    return {"id": id_text, "property": prop}
+
+
+def _prop_id(dep_input: dict) -> str:
+    if _wild(dep_input["id"]):
+        return json.dumps(PARAM_IDS[0], separators=(",", ":")) + "." + dep_input["property"]
+    return f"{dep_input['id']}.{dep_input['property']}"

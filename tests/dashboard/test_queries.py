@@ -1,0 +1,80 @@
+"""The query module on the small fixture database: aggregates, paging, blocs, whitelists."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import queries
+from dashboard.context import database
+from etl.filters import Filters, build_filters
+
+
+@pytest.fixture
+def cur(small_app):
+    return database().cursor()
+
+
+def test_totals_and_entities(cur):
+    t = queries.totals(cur, Filters())
+    assert t["deals"] == 5 and t["suppliers"] == 4 and t["recipients"] == 3
+    assert t["tiv"] == pytest.approx(300 + 12.75 + 130 + 0)
+    by = queries.by_entity(cur, Filters(), "supplier")
+    assert by.loc[by["name"] == "Russia", "iso3"].item() == "RUS"
+    with pytest.raises(ValueError):
+        queries.by_entity(cur, Filters(), "supplier; DROP TABLE deals")
+
+
+def test_tiv_by_year_groups_top_suppliers_and_others(cur):
+    frame = queries.tiv_by_year(cur, Filters(), "supplier", top=1)
+    assert set(frame["key"]) == {"Netherlands", "Others"}
+    assert frame["tiv"].sum() == pytest.approx(442.75)
+
+
+def test_top_entities_shares_sum_to_one(cur):
+    top = queries.top_entities(cur, Filters(), "recipient")
+    assert top["share"].sum() == pytest.approx(1.0)
+    assert top.iloc[0]["name"] == "Chile"
+
+
+def test_deals_page_sorts_on_whitelisted_columns_only(cur):
+    page = queries.deals_page(cur, Filters(), [("order_year", "desc")], 0, 2)
+    assert list(page["order_year"]) == [2019, 2018]
+    hostile = queries.deals_page(cur, Filters(), [("order_year; DROP TABLE deals", "desc"), (None, None)], 0, 10)
+    assert len(hostile) == 5
+    assert queries.deal_count(cur, Filters()) == 5
+    record = queries.deal(cur, page.iloc[0]["deal_id"])
+    assert record["recipient"] == "Cote d'Ivoire" and record["source_generated"]
+
+
+def test_weapon_search_finds_systems_and_parts(cur):
+    f = build_filters(cur, search="S-400")
+    deals = queries.weapon_deals(cur, f)
+    assert set(deals["recipient"]) == {"Turkiye", "India"}  # India via "For S-400 systems"
+    turkiye = deals[deals["recipient"] == "Turkiye"].iloc[0]
+    assert turkiye["reported_value"] == "2,500" and turkiye["order_year"] == 2017
+    part = queries.weapon_deals(cur, build_filters(cur, search="T-129"))
+    assert part.iloc[0]["reported_value"] == "3,000 (part of larger deal)"
+
+
+def test_bloc_shares_use_membership_of_the_delivery_year(cur):
+    shares = queries.bloc_shares(cur, Filters(), "Turkiye")
+    assert dict(zip(shares["year"], shares["grp"])) == {2014: "NATO members", 2019: "Russia/Soviet Union"}
+
+
+def test_status_and_bloc_filters(cur):
+    second = build_filters(cur, statuses=["second-hand"])
+    assert queries.deal_count(cur, second) == 1
+    nato_suppliers = build_filters(cur, supplier_blocs=["NATO"])
+    assert queries.deal_count(cur, nato_suppliers) == 3  # Netherlands 2005, France 2019, Italy 2007
+    eu_recipients = build_filters(cur, recipient_blocs=["EU"])
+    assert queries.deal_count(cur, eu_recipients) == 0
+
+
+def test_partners_flows_and_entity_deals(cur):
+    shares = queries.partner_shares(cur, Filters(), "Turkiye", "recipient")
+    assert list(shares["name"]) == ["Russia", "Italy"]
+    flows, total = queries.flows(cur, Filters(), 2)
+    assert len(flows) == 2 and total == pytest.approx(442.75)
+    assert len(queries.entity_deals(cur, Filters(), "Russia")) == 2
+    assert queries.entity_info(cur, "Turkiye")["iso3"] == "TUR"
+    assert queries.entity_info(cur, "Atlantis") is None
