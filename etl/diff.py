@@ -76,7 +76,8 @@ def comparable(deals: pd.DataFrame) -> pd.DataFrame:
         out[f] = pd.to_numeric(deals[f], errors="coerce").round().astype("Int64").astype("string").fillna("")
     for f in FLOATS:
         text = pd.to_numeric(deals[f], errors="coerce").astype(float).round(6).astype(str)
-        out[f] = text.str.replace(r"\.0$", "", regex=True).replace("nan", "")
+        # missing stays missing as "" (with Arrow strings astype(str) keeps NaN as NA, not "nan")
+        out[f] = text.str.replace(r"\.0$", "", regex=True).replace("nan", "").fillna("")
     for f in BOOLS:
         out[f] = deals[f].fillna(False).astype(bool).map({True: "true", False: "false"})
     for f in TEXTS:

@@ -161,3 +161,14 @@ def test_the_real_register_against_its_own_snapshot(real_register, real_db, tmp_
     assert done.returncode == 0, done.stderr.decode()
     assert "0 added, 0 removed, 0 changed" in done.stdout.decode() and "29,515 unchanged" in done.stdout.decode()
     assert target.read_text().splitlines() == [",".join(COLUMNS)]
+
+
+def test_deals_with_empty_values_on_both_sides_are_unchanged(tmp_path):
+    """An empty TIV delivered (no deliveries yet) is the same value in both releases, not a change."""
+    from etl.diff import compare, open_side
+    from tests.conftest import ROWS, write_register
+
+    old = write_register(tmp_path / "old.csv", rows=ROWS[:4])
+    new = write_register(tmp_path / "new.csv", rows=ROWS)
+    result = compare(open_side(str(old), tmp_path / "none.duckdb"), open_side(str(new), tmp_path / "none.duckdb"))
+    assert result.rows["change"].tolist() == ["added"] and result.unchanged == 4
