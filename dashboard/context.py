@@ -55,9 +55,14 @@ def view(search: object) -> View:
     if cur is None or not queries.has_data(cur):
         return View(params)
     try:
-        return View(params, cur, state.filters(cur, params))
+        filters = state.filters(cur, params)
     except UserError as exc:
         return View(params, cur, problem=str(exc))
+    if filters.search:
+        ids = database().search_ids(cur, filters.search)
+        if ids is not None:
+            filters = queries.Selection(**vars(filters), deal_ids=ids)
+    return View(params, cur, filters)
 
 
 def safe(fallback):

@@ -12,10 +12,13 @@ Year semantics: aggregates of delivered TIV use the delivery year
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import duckdb
 import pandas as pd
 
-from etl.filters import Filters, bloc_membership, where
+from etl.filters import Filters, bloc_membership, search_pattern, where
+from etl.normalise.entities import blocs
 
 ROLES = {"supplier": "recipient", "recipient": "supplier"}  # role -> partner role
 GRID_COLUMNS = (
@@ -29,12 +32,59 @@ BLOC_GROUPS = ("NATO members", "Russia/Soviet Union", "China", "Others")
 Cur = duckdb.DuckDBPyConnection
 
 
+@dataclass(frozen=True)
+class Selection(Filters):
+    """Filters whose designation search was already run: the matching deal ids.
+
+    The search is a regular expression over every deal's text (~15 ms on the
+    full register); a page asks up to six queries per view, so running it once
+    per request and binding the ids instead saves most of a searched view's
+    time. Anything that takes Filters (etl.export for the CSV) still sees
+    `search` and runs the regex itself, so results are the same either way.
+    """
+    deal_ids: tuple[str, ...] | None = None
+
+
+def matching_deal_ids(cur: Cur, search: str) -> tuple[str, ...]:
+    pattern = search_pattern(search)
+    if pattern is None:
+        return ()
+    row = cur.execute("SELECT list(deal_id ORDER BY deal_id) FROM current_deals WHERE regexp_matches(search_text, ?)",
+                      [pattern]).fetchone()
+    return tuple(row[0] or ())
+
+
+# Bloc membership per year, (bloc, member, year) from etl.filters.bloc_membership, as a table
+# of the connection's own in-memory catalog: binding the ~2,300 (member, year) pairs of
+# NATO to every query cost ~4 ms a query, ~20 ms a view.
+BLOC_TABLE = "memory.main.bloc_members"
+
+
+def _bloc_clause(role: str, year_column: str) -> str:
+    return f"({role}, {year_column}) IN (SELECT member, year FROM {BLOC_TABLE} WHERE bloc IN (SELECT unnest(?::VARCHAR[])))"
+
+
+def _where(f: Filters, year_column: str, via_deal_id: bool):
+    """etl.filters.where, with the search and bloc terms answered from this process's caches."""
+    extra: list[tuple[str, list]] = []
+    if isinstance(f, Selection) and f.search and f.deal_ids is not None:
+        extra.append(("deal_id IN (SELECT unnest(?::VARCHAR[]))", list(f.deal_ids)))
+        f = replace(f, search=None)
+    for role, names in (("supplier", f.supplier_blocs), ("recipient", f.recipient_blocs)):
+        if names:
+            extra.append((_bloc_clause(role, year_column), list(names)))
+    w = where(replace(f, supplier_blocs=(), recipient_blocs=()), year_column, search_via_deal_id=via_deal_id)
+    for clause, param in extra:
+        w.add(clause, param)
+    return w
+
+
 def _deliveries(f: Filters):
-    return where(f, "year", search_via_deal_id=True)
+    return _where(f, "year", True)
 
 
 def _deals(f: Filters):
-    return where(f, "order_year")
+    return _where(f, "order_year", False)
 
 
 def _role(role: str) -> str:
@@ -45,6 +95,13 @@ def _role(role: str) -> str:
 
 # --- connection ---------------------------------------------------------------------------
 
+# One thread per connection: queries here take milliseconds, parallelism comes from the
+# server's workers and threads, and each DuckDB thread keeps its own allocator caches
+# (~10 MB of a worker's memory). The whole register is ~6 MB on disk: the limit only
+# bounds what a pathological query could take.
+DUCKDB_CONFIG = {"threads": 1, "memory_limit": "256MB"}
+
+
 def open_read_only(path: str) -> Cur:
     """The database file attached read-only to a private in-memory instance.
 
@@ -52,10 +109,15 @@ def open_read_only(path: str) -> Cur:
     same path again after the ETL replaced the file would return the old data;
     an attachment opens whatever file is at the path now.
     """
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config=DUCKDB_CONFIG)
     con.execute("ATTACH ? AS armsdash (READ_ONLY)", [path])
     con.execute("USE armsdash")
     con.execute("SELECT 1 FROM current_deals LIMIT 0")  # refuse a file that is not an armsdash database
+    con.execute(f"CREATE TABLE {BLOC_TABLE} (bloc VARCHAR, member VARCHAR, year INTEGER)")
+    for bloc in blocs():  # a handful of blocs: one INSERT each
+        members, years = bloc_membership((bloc,))
+        con.execute(f"INSERT INTO {BLOC_TABLE} SELECT ?, unnest(?::VARCHAR[]), unnest(?::INTEGER[])",
+                    [bloc, members, years])
     return con
 
 
@@ -248,14 +310,13 @@ def partner_shares(cur: Cur, f: Filters, entity: str, role: str) -> pd.DataFrame
 def bloc_shares(cur: Cur, f: Filters, entity: str) -> pd.DataFrame:
     """Imports of `entity` per year by supplier group, NATO membership as of each delivery year."""
     d = _deliveries(f)
-    members, years = bloc_membership(("NATO",))
     nato, russia, china, others = BLOC_GROUPS
     return cur.execute(
         f"SELECT year, CASE "
-        f" WHEN (supplier, year) IN (SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[])) THEN ? "
+        f" WHEN (supplier, year) IN (SELECT member, year FROM {BLOC_TABLE} WHERE bloc = ?) THEN ? "
         f" WHEN supplier IN ('Russia', 'Soviet Union') THEN ? WHEN supplier = 'China' THEN ? ELSE ? END AS grp, "
         f"sum(tiv) AS tiv FROM current_deliveries WHERE recipient = ? AND {d.sql} GROUP BY ALL ORDER BY year",
-        [members, years, nato, russia, china, others, entity] + d.params).df()
+        ["NATO", nato, russia, china, others, entity] + d.params).df()
 
 
 def entity_deals(cur: Cur, f: Filters, entity: str, limit: int = 300) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from etl.normalise.weapons import CATEGORIES
 
 PARAM = {"type": "param", "key": ALL}
 NAV = (("Overview", "/"), ("Country profile", "/country"), ("Weapon systems", "/weapons"),
-       ("Deals", "/deals"), ("Flows", "/flows"), ("About & data", "/about"))
+       ("Deals", "/deals"), ("Flows", "/flows"), ("What changed", "/changes"), ("About & data", "/about"))
 STATUS_OPTIONS = [{"label": "New", "value": "new"}, {"label": "Second-hand", "value": "second-hand"}]
 MULTI = {"supplier", "recipient", "category", "sbloc", "rbloc"}
 
@@ -165,7 +165,8 @@ def register(app: dash.Dash) -> None:
         params = state.parse(search)
         keep = state.encode({k: v for k, v in params.items() if k in state.GLOBAL_KEYS})
         page_only = state.encode({k: v for k, v in params.items() if k not in state.GLOBAL_KEYS})
-        here = pathname if isinstance(pathname, str) and pathname.startswith("/") else "/"
+        # only our own pages: a path such as "//evil.example" would make this link leave the site
+        here = pathname if pathname in {path for _, path in NAV} else "/"
         return [path + keep for _, path in NAV] + [here + page_only]
 
     @app.callback(Output("footer", "children"), Input("url", "pathname"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,7 @@ class Database:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple | None = None
         self._lock = threading.Lock()
+        self._searches: OrderedDict[tuple, tuple[str, ...] | None] = OrderedDict()
 
     def _file_stamp(self) -> tuple | None:
         try:
@@ -52,5 +54,30 @@ class Database:
                 # the previous connection is left to the garbage collector: cursors
                 # of callbacks still running keep it alive until they finish
                 self._con, self._stamp = con, stamp
+                self._searches.clear()
             con = self._con
         return queries.cursor(con)
+
+    SEARCHES_KEPT = 32
+    MAX_IDS = 5000  # beyond this, binding the ids is no faster than the regex: keep memory small
+
+    def search_ids(self, cur: duckdb.DuckDBPyConnection, term: str) -> tuple[str, ...] | None:
+        """Deal ids matching a search, run once per (file, term) rather than in every query of a view.
+
+        None when the search matches too many deals to be worth binding. Keyed by
+        the open file's stamp, so a reload never serves ids of the old data (a
+        request racing a reload may compute with the older cursor once).
+        """
+        key = (self._stamp, term)
+        with self._lock:
+            if key in self._searches:
+                self._searches.move_to_end(key)
+                return self._searches[key]
+        ids = queries.matching_deal_ids(cur, term)
+        found = ids if len(ids) <= self.MAX_IDS else None
+        with self._lock:
+            self._searches[key] = found
+            while len(self._searches) > self.SEARCHES_KEPT:
+                self._searches.popitem(last=False)
+        return found
+

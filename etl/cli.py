@@ -54,6 +54,11 @@ def export(
     year_to: Optional[int] = typer.Option(None, "--to", help="last year"),
     category: List[str] = typer.Option([], "--category", help="SIPRI weapon category (repeatable)"),
     search: Optional[str] = typer.Option(None, "--search", help="text in designation, description or comments"),
+    status: List[str] = typer.Option([], "--status", help="new or second-hand (repeatable)"),
+    supplier_bloc: List[str] = typer.Option(
+        [], "--supplier-bloc", help="supplier a member of this bloc in the row's year, e.g. NATO (repeatable)"),
+    recipient_bloc: List[str] = typer.Option(
+        [], "--recipient-bloc", help="recipient a member of this bloc in the row's year, e.g. NATO (repeatable)"),
     output: str = typer.Option(..., "-o", "--output", help="CSV file to write, or - for standard output"),
     db: Optional[Path] = DbOption,
 ) -> None:
@@ -66,7 +71,8 @@ def export(
         raise UserError(f"--table {table!r}: not one of {', '.join(TABLES)}")
     con = store.reader(_db(db))
     try:
-        filters = build_filters(con, supplier, recipient, year_from, year_to, category, search)
+        filters = build_filters(con, supplier, recipient, year_from, year_to, category, search,
+                                statuses=status, supplier_blocs=supplier_bloc, recipient_blocs=recipient_bloc)
         if table == "quarantine" and not filters.empty:
             raise UserError("--table quarantine takes no filters")
         frame = export_frame(con, table, filters)

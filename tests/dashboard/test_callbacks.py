@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import plotly.graph_objects as go
 import pytest
 
 from dashboard.app import create_app
@@ -15,10 +14,6 @@ HOSTILE = [None, 42, "", "?", "?from=abc", "?from=2020&to=1990", "?recipient=Atl
            "?search=" + "x" * 300, "?search=((((", "?search=%27%3B%20DROP%20TABLE%20deals%3B--", "?entity=Atlantis",
            "?entity=<script>alert(1)</script>", "?map=../../etc&stack=1&top=-1", "?supplier=" + "&supplier=".join(["x"] * 40),
            "?status=new&status=second-hand&sbloc=NATO&rbloc=EU&rbloc=CSTO", "?from=-99999999999999999999"]
-
-
-def _figures(outputs):
-    return [o for o in outputs if isinstance(o, go.Figure)]
 
 
 @pytest.mark.parametrize("render", RENDERS, ids=lambda f: f.__module__.rsplit(".", 1)[-1])
@@ -33,8 +28,21 @@ def test_overview_renders_the_selection(small_app):
     out = overview.render("?recipient=Turkey")
     message, style, kpis, map_fig, side, years, top_s, top_r = out
     assert message is None and style == {}
-    assert list(map_fig.data[0].locations) == ["RUS", "ITA"]
-    assert {t.name for t in years.data} == {"Air defence systems", "Aircraft"}
+    assert list(map_fig["data"][0]["locations"]) == ["RUS", "ITA"]
+    assert {t["name"] for t in years["data"]} == {"Air defence systems", "Aircraft"}
+
+
+@pytest.mark.parametrize("render, search", [
+    (overview.render, "?recipient=Turkey"), (overview.render, "?stack=supplier&map=imports"),
+    (country.render, "?entity=TUR"), (weapons.render, "?search=S-400"), (flows.render, ""),
+])
+def test_figures_use_only_the_bundled_trace_types(small_app, render, search):
+    """The app ships a partial plotly.js: a figure of another trace type would stay blank."""
+    from dashboard.figures import BUNDLED_TRACES
+
+    figures = [o for o in render(search) if isinstance(o, dict) and "data" in o and "layout" in o]
+    types = {trace["type"] for fig in figures for trace in fig["data"]}
+    assert types and types <= BUNDLED_TRACES, types
 
 
 def test_unknown_filter_shows_the_reason(small_app):
@@ -48,7 +56,7 @@ def test_country_profile_answers_the_supplier_question(small_app):
     assert "ISO3 TUR" in facts and style == {}
     assert "Russia" in str(kpis)  # largest supplier
     blocs = out[5]
-    assert {t.name for t in blocs.data} == {"NATO members", "Russia/Soviet Union"}
+    assert {t["name"] for t in blocs["data"]} == {"NATO members", "Russia/Soviet Union"}
 
 
 def test_first_run_state_without_database(tmp_path):

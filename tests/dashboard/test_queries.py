@@ -78,3 +78,20 @@ def test_partners_flows_and_entity_deals(cur):
     assert len(queries.entity_deals(cur, Filters(), "Russia")) == 2
     assert queries.entity_info(cur, "Turkiye")["iso3"] == "TUR"
     assert queries.entity_info(cur, "Atlantis") is None
+
+
+@pytest.mark.parametrize("terms", [
+    {"recipient_blocs": ("NATO",)}, {"supplier_blocs": ("NATO", "EU"), "year_from": 2010},
+    {"recipient_blocs": ("EU",), "supplier_blocs": ("CSTO",), "statuses": ("New",)}, {"search": "S-400"},
+])
+def test_cached_bloc_and_search_terms_select_what_the_cli_selects(cur, terms):
+    """The dashboard answers blocs from its own table and a search from cached ids: same rows as etl's where()."""
+    from etl.filters import where
+
+    f = Filters(**terms)
+    if f.search:
+        f = queries.Selection(**vars(f), deal_ids=queries.matching_deal_ids(cur, f.search))
+    for view, year, via in (("current_deals", "order_year", False), ("current_deliveries", "year", True)):
+        ours, cli = queries._where(f, year, via), where(Filters(**terms), year, search_via_deal_id=via)
+        sql = f"SELECT list(deal_id ORDER BY deal_id, {year}) FROM {view} WHERE "
+        assert cur.execute(sql + ours.sql, ours.params).fetchone() == cur.execute(sql + cli.sql, cli.params).fetchone()
