@@ -35,3 +35,11 @@ def reference_table(name: str, columns: list[str]) -> pd.DataFrame:
     if missing:
         raise ReferenceError(f"reference table data/{name} lacks columns {missing}")
     return table.copy()
+
+
+def header_map(name: str) -> dict[str, str]:
+    """A `header,column` table as {matching key of SIPRI's header text: our column name}."""
+    from etl.normalise.text import text_key
+
+    table = reference_table(name, ["header", "column"])
+    return dict(zip(table["header"].map(text_key), table["column"]))

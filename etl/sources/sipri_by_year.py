@@ -25,7 +25,7 @@ from etl.deals import STATUSES, YEAR_MAX, YEAR_MIN, Reasons, _number, normalise
 from etl.errors import UserError
 from etl.normalise.sipri_categories import sipri_categories
 from etl.normalise.text import text_key
-from etl.reference import reference_table
+from etl.reference import header_map
 from etl.sources.sipri_register import _field_counts, generated_date
 from etl.sources.text import TextFile, split_lines
 
@@ -50,16 +50,11 @@ class ByYearRead:
     notes: list[str] = field(default_factory=list)
 
 
-def _column_map() -> dict[str, str]:
-    table = reference_table("by_year_columns.csv", ["header", "column"])
-    return dict(zip(table["header"].map(text_key), table["column"]))
-
-
 def find_by_year_header(lines: list[str]) -> tuple[int, str, list[str | None]] | None:
     """(index, delimiter, column names) of the per-year header, or None."""
     import csv
 
-    known = _column_map()
+    known = header_map("by_year_columns.csv")
     for index, line in enumerate(lines[:_SCAN]):
         for delimiter in (",", ";", "\t"):
             if delimiter not in line:

@@ -21,7 +21,7 @@ from datetime import datetime
 import pandas as pd
 
 from etl.normalise.text import text_key
-from etl.reference import reference_table
+from etl.reference import header_map
 from etl.sources.text import TextFile, split_lines
 
 # Columns a record must have for it to be a register at all.
@@ -52,11 +52,6 @@ class RegisterRead:
     notes: list[str] = field(default_factory=list)
 
 
-def _column_map() -> dict[str, str]:
-    table = reference_table("register_columns.csv", ["header", "column"])
-    return dict(zip(table["header"].map(text_key), table["column"]))
-
-
 def _split_header(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter))
 
@@ -68,7 +63,7 @@ def find_header(lines: list[str]) -> tuple[int, str, list[str | None]] | None:
     unknown cells become None (kept as fields, ignored). Trailing empty cells
     (spreadsheet padding) are dropped from the header.
     """
-    known = _column_map()
+    known = header_map("register_columns.csv")
     for index, line in enumerate(lines[:_HEADER_SCAN_LINES]):
         for delimiter in (",", ";", "\t"):
             if delimiter not in line:
@@ -91,7 +86,7 @@ def find_header(lines: list[str]) -> tuple[int, str, list[str | None]] | None:
 
 
 def generated_date(text: str) -> tuple[str | None, str | None]:
-    """SIPRI's 'Data generated: 13 Mar 2025 10:02:49 AM' as written and as ISO date."""
+    """SIPRI's preamble line 'Data generated: <day> <Mon> <year> <time>' as written and as ISO date."""
     for line in split_lines(text)[:_HEADER_SCAN_LINES]:
         first = line.split(",")[0].strip().strip('"')
         match = _GENERATED.match(first)
