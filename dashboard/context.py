@@ -51,7 +51,8 @@ class View:
 
 def view(search: object) -> View:
     params = state.parse(search)
-    cur = database().cursor()
+    ws = database().workspace()
+    cur = ws.cursor() if ws is not None else None
     if cur is None or not queries.has_data(cur):
         return View(params)
     try:
@@ -59,9 +60,7 @@ def view(search: object) -> View:
     except UserError as exc:
         return View(params, cur, problem=str(exc))
     if filters.search:
-        ids = database().search_ids(cur, filters.search)
-        if ids is not None:
-            filters = queries.Selection(**vars(filters), deal_ids=ids)
+        filters = queries.Selection(**vars(filters), hits=ws.hits(cur, filters.search))
     return View(params, cur, filters)
 
 

@@ -25,7 +25,11 @@ import duckdb
 
 from etl.errors import UserError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: deals.list_rank
+# The order of a deal list before users sort it (ties broken by deal_id): deals are stored in
+# this order with their position as list_rank, so a list's first page is a top-N on one integer
+# whose min/max per row group let DuckDB skip most of the table.
+LIST_ORDER = "recipient, supplier, order_year, designation, deal_id"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -72,6 +76,7 @@ CREATE OR REPLACE VIEW current_snapshot AS
 ALTER TABLE deals ADD COLUMN IF NOT EXISTS sipri_deal_id BIGINT;
 -- the file a delivery row comes from where it is not its deal's (exact per-year figures)
 ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS source VARCHAR;
+ALTER TABLE deals ADD COLUMN IF NOT EXISTS list_rank INTEGER;
 CREATE TABLE IF NOT EXISTS tiv (
     snapshot_id INTEGER NOT NULL, table_name VARCHAR NOT NULL, entity VARCHAR NOT NULL,
     entity_raw VARCHAR, entity_iso3 VARCHAR, entity_kind VARCHAR, year INTEGER NOT NULL,

@@ -126,7 +126,8 @@ def deal_ids(deals: pd.DataFrame) -> pd.Series:
 
 
 def _fingerprint(reads: list[_Read]) -> str:
-    return ",".join(sorted(r.text.sha256 for r in reads))
+    """The files' checksums and the schema that stored them: an older schema's snapshot is loaded again."""
+    return f"schema {store.SCHEMA_VERSION}:" + ",".join(sorted(r.text.sha256 for r in reads))
 
 
 def _current_fingerprint(db: Path, tiv_table: str | None = None) -> str | None:
@@ -295,9 +296,13 @@ def _save(db: Path, register, tables: list, report: LoadReport) -> None:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, snapshot: int) -> None:
-    """Insert the frame's columns that the table has, by name."""
+    """Insert the frame's columns that the table has, by name; deals in list order, with their rank."""
     columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall() if c[0] != "snapshot_id"]
     staged = frame.reindex(columns=columns)
+    if table == "deals":
+        keys = [k.strip() for k in store.LIST_ORDER.split(",")]
+        staged = staged.sort_values(keys, na_position="last", kind="stable", ignore_index=True)
+        staged["list_rank"] = range(1, len(staged) + 1)
     con.register("staged", staged)
     names = ", ".join(f'"{c}"' for c in columns)
     con.execute(f'INSERT INTO {table} (snapshot_id, {names}) SELECT ?, {names} FROM staged', [snapshot])

@@ -46,6 +46,30 @@ def test_same_file_again_changes_nothing(tmp_path, db):
     assert report.unchanged and db.read_bytes() == before
 
 
+def test_deals_are_stored_in_list_order_with_their_rank(tmp_path, db):
+    """The dashboard's deal lists rely on list_rank being the position in etl.db.LIST_ORDER."""
+    load([write_register(tmp_path / "r.csv")], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = [r[0] for r in con.execute("SELECT list_rank FROM current_deals").fetchall()]
+        ranks = con.execute(f"SELECT list_rank, row_number() OVER (ORDER BY {store.LIST_ORDER}) FROM current_deals"
+                            ).fetchall()
+    assert stored == list(range(1, len(ROWS) + 1))  # stored in that order too
+    assert all(a == b for a, b in ranks)
+
+
+def test_a_snapshot_stored_by_an_older_schema_is_loaded_again(tmp_path, db):
+    """Loading the same file again upgrades a database written before the current schema."""
+    path = write_register(tmp_path / "r.csv")
+    load([path], db)
+    with duckdb.connect(str(db)) as con:  # what version 1 stored: no list_rank, a bare checksum
+        con.execute("UPDATE deals SET list_rank = NULL")
+        con.execute("UPDATE snapshots SET fingerprint = split_part(fingerprint, ':', 2)")
+    report = load([path], db)
+    assert not report.unchanged and report.snapshot_id == 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(list_rank) FROM current_deals").fetchone()[0] == len(ROWS)
+
+
 def test_deal_ids_are_stable_across_variants_of_the_same_data(tmp_path, db):
     load([write_register(tmp_path / "a.csv")], db)
     first = counts(db)[2]

@@ -39,6 +39,9 @@ def test_top_entities_shares_sum_to_one(cur):
 def test_deals_page_sorts_on_whitelisted_columns_only(cur):
     page = queries.deals_page(cur, Filters(), [("order_year", "desc")], 0, 2)
     assert list(page["order_year"]) == [2019, 2018]
+    from etl.db import LIST_ORDER
+    default = queries.deals_page(cur, Filters(), [], 0, 10)["deal_id"].tolist()
+    assert default == [r[0] for r in cur.execute(f"SELECT deal_id FROM current_deals ORDER BY {LIST_ORDER}").fetchall()]
     hostile = queries.deals_page(cur, Filters(), [("order_year; DROP TABLE deals", "desc"), (None, None)], 0, 10)
     assert len(hostile) == 5
     assert queries.deal_count(cur, Filters()) == 5
@@ -80,18 +83,41 @@ def test_partners_flows_and_entity_deals(cur):
     assert queries.entity_info(cur, "Atlantis") is None
 
 
-@pytest.mark.parametrize("terms", [
-    {"recipient_blocs": ("NATO",)}, {"supplier_blocs": ("NATO", "EU"), "year_from": 2010},
+TERMS = [
+    {}, {"recipient_blocs": ("NATO",)}, {"supplier_blocs": ("NATO", "EU"), "year_from": 2010},
     {"recipient_blocs": ("EU",), "supplier_blocs": ("CSTO",), "statuses": ("New",)}, {"search": "S-400"},
-])
-def test_cached_bloc_and_search_terms_select_what_the_cli_selects(cur, terms):
-    """The dashboard answers blocs from its own table and a search from cached ids: same rows as etl's where()."""
+    {"search": "S-400", "statuses": ("New",)}, {"statuses": ("Second hand", "Second hand but modernized")},
+    {"recipients": ("Turkiye",), "year_to": 2018, "categories": ("Air defence systems", "Aircraft")},
+]
+
+
+@pytest.mark.parametrize("terms", TERMS)
+def test_cubes_and_search_hits_select_what_the_cli_selects(small_app, terms):
+    """The dashboard answers from cubes, bloc and hit tables: same counts and sums as etl's where() on the views."""
     from etl.filters import where
 
+    ws = database().workspace()
+    cur = ws.cursor()
     f = Filters(**terms)
     if f.search:
-        f = queries.Selection(**vars(f), deal_ids=queries.matching_deal_ids(cur, f.search))
-    for view, year, via in (("current_deals", "order_year", False), ("current_deliveries", "year", True)):
-        ours, cli = queries._where(f, year, via), where(Filters(**terms), year, search_via_deal_id=via)
-        sql = f"SELECT list(deal_id ORDER BY deal_id, {year}) FROM {view} WHERE "
-        assert cur.execute(sql + ours.sql, ours.params).fetchone() == cur.execute(sql + cli.sql, cli.params).fetchone()
+        f = queries.Selection(**vars(f), hits=ws.hits(cur, f.search))
+        assert f.hits and cur.execute(f"SELECT count(*) FROM memory.main.{f.hits}_deals").fetchone()[0] > 0
+    cli_deals = where(Filters(**terms), "order_year")
+    cli_deliveries = where(Filters(**terms), "year", search_via_deal_id=True)
+    expected_deals = cur.execute(f"SELECT count(*) FROM current_deals WHERE {cli_deals.sql}",
+                                 cli_deals.params).fetchone()[0]
+    expected = cur.execute(f"SELECT year, sum(tiv) FROM current_deliveries WHERE {cli_deliveries.sql} "
+                           f"GROUP BY year ORDER BY year", cli_deliveries.params).fetchall()
+    assert queries.deal_count(cur, f) == expected_deals == len(queries.deals_page(cur, f, [], 0, 100))
+    by_year = queries.tiv_by_year(cur, f, "category").groupby("year")["tiv"].sum()
+    assert [(int(y), pytest.approx(t)) for y, t in by_year.items()] == [(y, pytest.approx(t)) for y, t in expected]
+    assert queries.totals(cur, f)["deals"] == expected_deals
+
+
+def test_a_search_too_broad_to_keep_is_answered_by_the_regex(small_app, monkeypatch):
+    ws = database().workspace()
+    cur = ws.cursor()
+    monkeypatch.setattr(ws, "DEALS_KEPT", 0)
+    assert ws.hits(cur, "T-129") is None and ws.searches["T-129"] == (None, 0)  # remembered: not tried again
+    f = queries.Selection(search="S-400", hits=None)
+    assert queries.deal_count(cur, f) == 2
