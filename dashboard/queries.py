@@ -4,7 +4,9 @@ Selections come from etl.filters (the CLI's own filter code), so a chart and
 `armsdash export` with the same filters see the same deals. Only names from
 fixed whitelists (roles, sort columns) are ever put into the SQL text.
 Results are small aggregates or one page of rows: nothing here returns a
-whole table.
+whole table. Aggregates read in-memory cubes built when the file is opened
+(prepare), so their cost follows the number of distinct combinations rather
+than the number of deals (docs/benchmarks.md, scale).
 
 Year semantics: aggregates of delivered TIV use the delivery year
 (current_deliveries); deal lists use the order year (current_deals).
@@ -74,10 +76,12 @@ def _scan(f: Filters, kind: str, aggregate: bool, by_category: bool = False) -> 
 
     Deliveries (kind "deliveries", year = delivery year) and deals ("deals",
     year = order year). Without a search, sums and counts come from the cubes:
-    the register summed per supplier, recipient, category, status and year,
-    whose size grows with the combinations that exist, not with the deals.
-    With a cached search, from that search's hit tables. A search too broad
-    to cache falls back to the regex on the current_* views.
+    the register summed per supplier, recipient, category, status and year
+    (or only per supplier, recipient and year when neither category nor
+    status matters), whose size grows with the combinations that exist, not
+    with the deals. Lists of deals (aggregate=False) read current_deals. With
+    a cached search, everything reads that search's hit tables; a search too
+    broad to cache falls back to the regex on the current_* views.
     """
     year_column = "year" if kind == "deliveries" else "order_year"
     hits = f.hits if isinstance(f, Selection) and f.search else None
