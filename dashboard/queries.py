@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from etl.filters import Filters, Where, bloc_membership, search_pattern, where
+from etl.filters import Filters, Where, bloc_membership, search_digits, search_pattern, where
 from etl.normalise.entities import blocs
 
 ROLES = {"supplier": "recipient", "recipient": "supplier"}  # role -> partner role
@@ -199,8 +199,8 @@ def create_hits(cur: Cur, name: str, search: str, limit: int) -> int | None:
     cur.execute("BEGIN TRANSACTION")
     try:
         cur.execute(f"CREATE TABLE {deals} AS SELECT * EXCLUDE (search_text) FROM current_deals "
-                    f"WHERE ? AND regexp_matches(search_text, ?) LIMIT ?",
-                    [pattern is not None, pattern or "", limit + 1])
+                    f"WHERE ? AND contains(search_text, ?) AND regexp_matches(search_text, ?) LIMIT ?",
+                    [pattern is not None, search_digits(search), pattern or "", limit + 1])
         n = cur.execute(f"SELECT count(*) FROM {deals}").fetchone()[0]
         if n > limit:
             cur.execute("ROLLBACK")

@@ -78,6 +78,17 @@ def search_pattern(term: str) -> str | None:
     return r"(?i)(^|[^\p{L}\p{N}])" + body + r"([^\p{N}]|$)"
 
 
+def search_digits(term: str) -> str:
+    """The longest run of digits the search's match must contain ("" if none): a cheap pre-filter.
+
+    `contains(search_text, '400')` is exact (digits have no case) and about
+    five times cheaper than the regular expression, which then runs only on
+    the rows that contain it.
+    """
+    runs = [run for part in re.split(r"[\s\-]+", term) for run in re.findall(r"[0-9]+", part)]
+    return max(runs, key=len, default="")
+
+
 def resolve_entities_terms(con: duckdb.DuckDBPyConnection, terms: list[str], role: str) -> tuple[str, ...]:
     """Canonical names for user terms (SIPRI name, alias or ISO3, any case); unknown term -> UserError."""
     assert role in ("supplier", "recipient")

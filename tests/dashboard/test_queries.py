@@ -142,3 +142,17 @@ def test_a_search_too_broad_to_keep_is_answered_by_the_regex(small_app, monkeypa
     assert ws.hits(cur, "T-129") is None and ws.searches["T-129"] == (None, 0)  # remembered: not tried again
     f = queries.Selection(search="S-400", hits=None)
     assert queries.deal_count(cur, f) == 2
+
+
+@pytest.mark.parametrize("term", ["S-400", "F-16C", "T-129", "AH-64E", "Leopard 2", "2S19", "MiG-29", "Patriot", "155mm"])
+def test_digit_prefilter_keeps_every_match_of_the_regex(real_app, term):
+    """A search's hits (digits pre-filter, then the regex) are exactly the deals the regex alone finds."""
+    from etl.filters import search_pattern
+
+    ws = database().workspace()
+    cur = ws.cursor()
+    hits = ws.hits(cur, term)
+    got = {r[0] for r in cur.execute(f"SELECT deal_id FROM memory.main.{hits}_deals").fetchall()}
+    expected = {r[0] for r in cur.execute("SELECT deal_id FROM current_deals WHERE regexp_matches(search_text, ?)",
+                                          [search_pattern(term)]).fetchall()}
+    assert got == expected and got
