@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from etl.filters import Filters, Where, bloc_membership, search_digits, search_pattern, where
+from etl.filters import Filters, Where, bloc_membership, where
 from etl.normalise.entities import blocs
 
 ROLES = {"supplier": "recipient", "recipient": "supplier"}  # role -> partner role
@@ -194,13 +194,12 @@ def create_hits(cur: Cur, name: str, search: str, limit: int) -> int | None:
     `limit` match: a search that broad is answered by the regex in each query
     rather than by holding a large copy in every server process.
     """
-    pattern = search_pattern(search)
     deals, deliveries = HITS.format(name=name, kind="deals"), HITS.format(name=name, kind="deliveries")
     cur.execute("BEGIN TRANSACTION")
     try:
+        w = where(Filters(search=search), "order_year")
         cur.execute(f"CREATE TABLE {deals} AS SELECT * EXCLUDE (search_text) FROM current_deals "
-                    f"WHERE ? AND contains(search_text, ?) AND regexp_matches(search_text, ?) LIMIT ?",
-                    [pattern is not None, search_digits(search), pattern or "", limit + 1])
+                    f"WHERE {w.sql} LIMIT ?", w.params + [limit + 1])
         n = cur.execute(f"SELECT count(*) FROM {deals}").fetchone()[0]
         if n > limit:
             cur.execute("ROLLBACK")

@@ -184,10 +184,11 @@ def where(filters: Filters, year_column: str, search_via_deal_id: bool = False) 
         pattern = search_pattern(filters.search)
         if pattern is None:
             w.add("FALSE")
-        elif search_via_deal_id:
-            w.add("deal_id IN (SELECT deal_id FROM current_deals WHERE regexp_matches(search_text, ?))", pattern)
         else:
-            w.add("regexp_matches(search_text, ?)", pattern)
+            match = "contains(search_text, ?) AND regexp_matches(search_text, ?)"
+            if search_via_deal_id:
+                match = f"deal_id IN (SELECT deal_id FROM current_deals WHERE {match})"
+            w.add(match, search_digits(filters.search), pattern)
     if filters.statuses:
         clause = "status IN (SELECT unnest(?::VARCHAR[]))"
         if search_via_deal_id:  # deliveries carry no status
