@@ -12,11 +12,14 @@ Workload: each interaction picks a page (overview, country, weapons, deals,
 flows, about, changes by the weights below) and a realistic selection
 (order/delivery year ranges, suppliers and recipients among the 40 largest
 of each, weapon categories, searches for well-known systems, blocs, status),
-then fires what the browser fires for it, read from /_dash-dependencies: the
-URL sync for the control that changed, then every callback whose input is the
-URL or the page's arrival (the page's charts, KPIs, counts, the deals grid's
-first 100 rows, the nav links), on a page change the router and footer too;
-on the deals page, a deal's detail one time in ten.
+then fires what the browser fires for it, read from /_dash-dependencies: on
+a page change the router (which draws the page with its charts) and the
+footer, then what the page's components ask for on arrival (the deals grid's
+first 100 rows, the country profile's deals); on a filter change every
+server callback whose input is the URL (the page's charts, KPIs, counts) and
+the deals grid's rows; then the callbacks fired by those answers (the
+country profile's deals); on the deals page, a deal's detail one time in ten.
+Callbacks that run in the browser (URL sync, nav links) send nothing.
 
 Errors (must be zero): an HTTP status other than 200/204, a timeout (30 s),
 a connection failure, a response carrying the app's "Something went wrong"
@@ -270,27 +273,31 @@ class Workload:
             if dep_id.endswith("-ready"):
                 values[f"{dep_id}.data"] = True
         bodies: list[tuple[str, dict]] = []
-        sync = next(d for d in self.deps if d["output"].startswith("..url.search"))
+        sync = next((d for d in self.deps if d["output"].startswith("..url.search")), None)
         if new_page:
             for dep in self.pages[page]:
                 if any(i["id"] == "url" and i["property"] == "pathname" for i in dep["inputs"]):
                     bodies.append((_label(dep), self._body(dep, values, keys)))
-        else:  # the control that changed, sent with the URL as it was before
+        elif sync is not None:  # a server-side URL sync: the control that changed, with the URL as it was
             key = rng.choice([k for k in sel if k in keys] or ["from"])
             control = {f"param.{k}": v for k, v in sel.items()}
             bodies.append(("URL sync (control)", self._body(sync, {**values, **control, "url.search": ""}, keys,
                                                             changed=json.dumps({"key": key, "type": "param"},
                                                                                separators=(",", ":")) + ".value")))
+        fired: list[dict] = []
         for dep in self.pages[page]:
             inputs = {(i["id"], i["property"]) for i in dep["inputs"]}
-            if ("url", "search") in inputs or any(i.endswith("-ready") for i, _ in inputs) \
-                    or ("deals-grid", "getRowsRequest") in inputs:
-                if new_page and ("url", "pathname") in inputs:
-                    continue  # already sent above
-                if dep.get("prevent_initial_call") and not any(i == "url" for i, _ in inputs):
-                    continue
-                bodies.append((_label(dep), self._body(dep, values, keys)))
-        return bodies
+            if ("url", "pathname") in inputs:
+                continue  # sent above on a page change; the path did not change otherwise
+            if new_page:  # the page arrives drawn; its components may ask for more
+                if not dep.get("prevent_initial_call") and not any(i == "url" for i, _ in inputs):
+                    fired.append(dep)
+            elif ("url", "search") in inputs or ("deals-grid", "getRowsRequest") in inputs:
+                fired.append(dep)
+        answered = {o for dep in fired for o in _outputs(dep["output"])}
+        fired += [dep for dep in self.pages[page] if dep not in fired  # fired by those answers
+                  and any(f"{i['id']}.{i['property']}" in answered for i in dep["inputs"])]
+        return bodies + [(_label(dep), self._body(dep, values, keys)) for dep in fired]
 
 
 def _hrefs(node) -> list[str]:

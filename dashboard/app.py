@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from pathlib import Path
 
 import dash
@@ -131,8 +132,22 @@ def _harden(app: dash.Dash) -> None:
         return "Not found", 404, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+# Dash's first script: @babel/polyfill (core-js 2 and regenerator-runtime) for browsers of 2015.
+# Evaluating it was ~170 ms of every cold page load on these machines, and core-js swaps in
+# its own slower String.prototype.trim etc.; browsers that run plotly.js 4 need none of it but
+# regenerator-runtime, which Dash's bundles call and assets/js/regenerator-runtime.js defines
+# before them (docs/benchmarks.md).
+POLYFILL = re.compile(r'<script src="[^"]*/dash/deps/polyfill@[^"]*"></script>\s*')
+
+
+class _Dash(dash.Dash):
+    def interpolate_index(self, **kwargs) -> str:
+        kwargs["scripts"] = POLYFILL.sub("", kwargs["scripts"], count=1)
+        return super().interpolate_index(**kwargs)
+
+
 def create_app(db_path: Path | str, read_only: bool = False) -> dash.Dash:
-    app = dash.Dash(
+    app = _Dash(
         __name__, use_pages=True, pages_folder="", title="armsdash: SIPRI arms transfers",
         suppress_callback_exceptions=True, serve_locally=True, compress=True, on_error=_on_error,
         external_stylesheets=[],  # Bootstrap comes from assets/: no CDN, works offline

@@ -53,7 +53,7 @@ def view(search: object) -> View:
     params = state.parse(search)
     ws = database().workspace()
     cur = ws.cursor() if ws is not None else None
-    if cur is None or not queries.has_data(cur):
+    if cur is None or not ws.has_data(cur):
         return View(params)
     try:
         filters = state.filters(cur, params)

@@ -12,10 +12,17 @@ axis title that TIV is a volume index, not money.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
-AXIS = dict(gridcolor="#e9ecef", zerolinecolor="#dee2e6", linecolor="#dee2e6", automargin=True)
+# Margins are set here, not measured by plotly.js: with `automargin` every redraw measured the
+# tick labels and, when they changed width (a filter change), drew the whole chart a second time;
+# `ticklabeloverflow` "allow" skips measuring every label against the plot's edges. Together
+# about a third of a chart's redraw in the browser (docs/benchmarks.md).
+AXIS = dict(gridcolor="#e9ecef", zerolinecolor="#dee2e6", linecolor="#dee2e6", automargin=False,
+            ticklabeloverflow="allow")
 STYLE = dict(paper_bgcolor="white", plot_bgcolor="white", font=dict(family="system-ui, sans-serif", size=12,
              color="#343a40"), hoverlabel=dict(bgcolor="white"), colorway=["#1f77b4", "#ff7f0e"])
 
@@ -26,6 +33,7 @@ OTHERS_COLOUR = "#c7c7c7"
 GROUP_COLOURS = {"NATO members": "#1f77b4", "Russia/Soviet Union": "#d62728", "China": "#ff7f0e",
                  "Others": OTHERS_COLOUR}
 MARGIN = dict(l=10, r=10, t=40, b=10)
+CHAR_PX = 7  # width of a character of the 12 px font, generously: labels are never measured
 # ColorBrewer Blues, light to dark, spelled out: plotly.js's own "Blues" runs dark to light.
 BLUES = [[i / 8, c] for i, c in enumerate((
     "rgb(247,251,255)", "rgb(222,235,247)", "rgb(198,219,239)", "rgb(158,202,225)", "rgb(107,174,214)",
@@ -37,9 +45,14 @@ Figure = dict  # {"data": [trace dicts], "layout": {...}}, what dcc.Graph's `fig
 BUNDLED_TRACES = frozenset({"bar", "scatter", "choropleth", "sankey"})
 
 
-def _figure(data: list[dict], title: str, **kw) -> Figure:
-    layout = dict(title=dict(text=title, x=0, font=dict(size=15)), margin=MARGIN,
-                  legend=dict(orientation="h", y=-0.18), **STYLE)
+def _figure(data: list[dict], title: str, margin: dict | None = None, **kw) -> Figure:
+    """A figure with the house style; `margin` overrides MARGIN's sides (axes do not size them)."""
+    # uirevision: legend clicks (a hidden trace, matched by uid) survive a filter change
+    layout = dict(title=dict(text=title, x=0, font=dict(size=15)), margin={**MARGIN, **(margin or {})},
+                  # a legend at the figure's foot, inside the bottom margin: one placed below the plot
+                  # pushed the margin (another redraw) and covered the x axis title when it wrapped
+                  legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", uirevision="keep"),
+                  **STYLE)
     for axis in ("xaxis", "yaxis"):
         layout[axis] = {**AXIS, **{k: v for k, v in kw.pop(axis, {}).items() if v is not None}}
     layout.update(kw)
@@ -52,9 +65,34 @@ def _values(values) -> list:
     return np.where(np.isnan(a), None, a).tolist()
 
 
+def _uid(key: object) -> str:
+    """A trace's stable identity (legend clicks follow it across redraws). plotly.js puts it into
+    CSS selectors, so it must be a plain token: a name such as "Russia/Soviet Union" broke the page."""
+    return "t" + hashlib.sha1(str(key).encode()).hexdigest()[:12]
+
+
+def _label_margin(labels: list[str], least: int = 40, most: int = 260) -> int:
+    """Room in pixels for category tick labels beside an axis (their longest, within bounds)."""
+    longest = max((len(label) for label in labels), default=0)
+    return int(min(most, max(least, longest * CHAR_PX + 16)))
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
 def _plain(values: pd.Series) -> pd.Series:
-    """Data text for hover labels, with Plotly's pseudo-HTML neutralised."""
-    return values.fillna("").astype(str).str.replace("&", "&amp;").str.replace("<", "&lt;").str.replace(">", "&gt;")
+    """Data text for hover labels, with Plotly's pseudo-HTML neutralised (one pass, not three)."""
+    return values.fillna("").astype(str).str.translate(_ESCAPES)
+
+
+def pending(height: int) -> Figure:
+    """What a chart holds until its callback answers: nothing to draw, at the chart's height.
+
+    plotly.js's default empty figure draws a full set of axes and grid lines
+    (tens of ms of a page load for each chart) only for them to be drawn again.
+    """
+    return {"data": [], "layout": dict(margin=MARGIN, xaxis=dict(visible=False), yaxis=dict(visible=False),
+                                       height=height, **STYLE)}
 
 
 def empty(message: str) -> Figure:
@@ -75,7 +113,10 @@ def choropleth(frame: pd.DataFrame, title: str, value: str = "tiv", label: str =
         type="choropleth", locations=coded["iso3"].tolist(), z=_values(coded[value].astype(float)),
         text=_plain(coded["name"]).tolist(), locationmode="ISO-3", colorscale=BLUES,
         marker=dict(line=dict(color="#c8c8c8", width=0.5)),
-        colorbar=dict(title=dict(text=label, side="right"), thickness=12),
+        # inside the map, over the empty South Pacific: a colour bar beside the map pushed the
+        # margin, and plotly.js drew the whole map twice on every change of its tick labels
+        colorbar=dict(title=dict(text=label, side="top"), orientation="h", x=0.01, xanchor="left", y=0.02,
+                      yanchor="bottom", len=0.3, thickness=10, outlinewidth=0, bgcolor="rgba(255,255,255,0.7)"),
         hovertemplate="%{text}<br>%{z:" + hover_format + "}<extra></extra>",
     )
     geo = dict(showframe=False, showcoastlines=False, projection=dict(type="natural earth", rotation=dict(lon=0, lat=0)),
@@ -102,11 +143,21 @@ def _pivot(frame: pd.DataFrame) -> tuple[list[int], list, np.ndarray]:
 
 
 def stacked_years(frame: pd.DataFrame, title: str, colours: dict[str, str] | None = None,
-                  percent: bool = False) -> Figure:
-    """Stacked bars of TIV per year and key (category, partner or bloc)."""
+                  percent: bool = False, most: int | None = None) -> Figure:
+    """Stacked bars of TIV per year and key (category, partner or bloc).
+
+    With `most`, only the `most` largest keys of the selection get their own
+    bars; the rest are summed as "Others" (every trace is redrawn on each
+    filter change, and a sliver a few pixels high per year says nothing).
+    """
     if frame.empty or not frame["tiv"].fillna(0).any():
         return empty("No deliveries in this selection")
     years, keys, grid = _pivot(frame)
+    if most is not None and len(keys) > most + 1:
+        ranked = [i for i in np.argsort(-grid.sum(axis=1), kind="stable") if keys[i] != "Others"]
+        rest = [i for i in range(len(keys)) if i not in ranked[:most]]
+        grid = np.vstack([grid[ranked[:most]], grid[rest].sum(axis=0, keepdims=True)])
+        keys = [keys[i] for i in ranked[:most]] + ["Others"]
     if percent:
         totals = grid.sum(axis=0)
         grid = np.divide(grid * 100, totals, out=np.full_like(grid, np.nan), where=totals != 0)
@@ -120,24 +171,13 @@ def stacked_years(frame: pd.DataFrame, title: str, colours: dict[str, str] | Non
     for i, key in enumerate(order):  # one trace per key (a handful), not per row
         colour = (colours or {}).get(key) or (OTHERS_COLOUR if key == "Others" else PALETTE[i % len(PALETTE)])
         data.append(dict(type="bar", x=years, y=_values(grid[keys.index(key)]), name=str(key).replace("<", "&lt;"),
-                         marker=dict(color=colour), hovertemplate=hover))
-    return _figure(data, title, barmode="stack", height=380, bargap=0.1,
+                         uid=_uid(key), marker=dict(color=colour), hovertemplate=hover))
+    # left: tick labels up to "40k" and the axis title; bottom: years, the axis title and two
+    # rows of legend
+    return _figure(data, title, margin=dict(l=70, b=105), barmode="stack", height=420, bargap=0.1,
                    yaxis=dict(title=dict(text="share of imports (%)" if percent else TIV_AXIS),
                               range=[0, 100] if percent else None),
                    xaxis=dict(title=dict(text="delivery year")))
-
-
-def top_bars(frame: pd.DataFrame, title: str, colour: str = PALETTE[0]) -> Figure:
-    """Horizontal bars of the largest entities, labelled with their share of the selection."""
-    if frame.empty or not frame["tiv"].fillna(0).any():
-        return empty("No deliveries in this selection")
-    frame = frame.iloc[::-1]
-    labels = (frame["share"].fillna(0) * 100).map("{:.1f}%".format)
-    trace = dict(type="bar", x=_values(frame["tiv"]), y=_plain(frame["name"]).tolist(), orientation="h",
-                 marker=dict(color=colour), text=labels.tolist(), textposition="outside", cliponaxis=False,
-                 hovertemplate="%{y}: %{x:,.0f} TIV (%{text} of selection)<extra></extra>")
-    return _figure([trace], title, height=max(260, 32 * len(frame) + 80), showlegend=False,
-                   xaxis=dict(title=dict(text=TIV_AXIS)), yaxis=dict(automargin=True))
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -190,6 +230,7 @@ def weapon_timeline(frame: pd.DataFrame, title: str) -> Figure:
     traces.append(dict(type="scatter", x=_values(data["order_year"]), y=data["recipient"].tolist(), mode="markers",
                        name="order year", marker=dict(size=11, color="#1f77b4", symbol="diamond"),
                        text=hover.tolist(), hovertemplate="%{text}<br>ordered %{x}<extra></extra>"))
-    return _figure(traces, title, height=max(280, 26 * len(order) + 120),
-                   yaxis=dict(categoryorder="array", categoryarray=order[::-1], automargin=True),
+    return _figure(traces, title, margin=dict(l=_label_margin([str(o) for o in order]), b=75),
+                   height=max(280, 26 * len(order) + 120),
+                   yaxis=dict(categoryorder="array", categoryarray=order[::-1]),
                    xaxis=dict(title=dict(text="year"), dtick=5))

@@ -129,8 +129,10 @@ def _role(role: str) -> str:
 # One thread per connection: queries here take milliseconds, parallelism comes from the
 # server's workers and threads, and each DuckDB thread keeps its own allocator caches
 # (~10 MB of a worker's memory). The whole register is ~6 MB on disk: the limit only
-# bounds what a pathological query could take.
-DUCKDB_CONFIG = {"threads": 1, "memory_limit": "256MB"}
+# bounds what a pathological query could take. DuckDB's allocator (jemalloc) keeps what a query
+# frees unless its background threads hand it back: a large sort's memory otherwise stayed in
+# the worker for good (docs/benchmarks.md).
+DUCKDB_CONFIG = {"threads": 1, "memory_limit": "256MB", "allocator_background_threads": True}
 
 
 def open_read_only(path: str) -> Cur:
@@ -296,6 +298,13 @@ def tiv_by_year(cur: Cur, f: Filters, stack: str, top: int = 6) -> pd.DataFrame:
         return cur.execute(sql, d.params).df()
     sql, params = _stacked(d, _role(stack))
     return cur.execute(sql, params + [top]).df()
+
+
+def top_of(by_entity_frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """top_entities from a by_entity answer for the same filters and role (same order, same shares)."""
+    total = by_entity_frame["tiv"].sum()
+    top = by_entity_frame.head(n)[["name", "tiv"]]
+    return top.assign(share=top["tiv"] / total if total else float("nan"))
 
 
 def top_entities(cur: Cur, f: Filters, role: str, n: int = 10) -> pd.DataFrame:

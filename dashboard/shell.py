@@ -6,18 +6,23 @@ chart on each filter change. Here the page is rendered on a path change only;
 a filter change updates the URL, and the pages' callbacks update their charts
 in place. The URL is the single source of truth; one callback keeps it and
 every URL-kept control (id {"type": "param", "key": ...}, global or on a page)
-in step in both directions, so shared links and the back button work.
+in step in both directions, so shared links and the back button work. That
+callback and the nav links run in the browser (assets/armsdash.js): a filter
+change then costs one server round trip (the page's), not three.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+import flask
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboard import components as ui, queries, state
-from dashboard.context import database, log, safe
-from etl.normalise.entities import blocs, match_entities
+from dashboard.context import database, safe
+from etl.normalise.entities import blocs, entity_keys
 from etl.normalise.weapons import CATEGORIES
 
 PARAM = {"type": "param", "key": ALL}
@@ -82,100 +87,99 @@ def navbar() -> dbc.Navbar:
     ], fluid=True), color="dark", dark=True, className="mb-3")
 
 
+def client_config() -> dict:
+    """What the browser-side callbacks need to know (assets/armsdash.js).
+
+    `defaults`: what a page's own option shows when the URL does not set it
+    (register_page(url_defaults=...), the first of state.choice's options).
+    """
+    defaults = {k: v for page in dash.page_registry.values() for k, v in page.get("url_defaults", {}).items()}
+    return {"entities": entity_keys(), "multi": sorted(MULTI), "global": list(state.GLOBAL_KEYS),
+            "paths": [path for _, path in NAV], "defaults": defaults}
+
+
+def _first_view() -> tuple[str, str] | None:
+    """The page (path, query string) the browser is opening, from the Referer of its layout request.
+
+    Dash asks for the layout with a second request that does not name the
+    page, so the page used to follow in a third (the router callback) and
+    only then could its charts' code be fetched (~200 ms of a cold load).
+    Browsers send the page's URL as the Referer of the layout request
+    (same-origin; our Referrer-Policy is "same-origin"); without one, or from
+    another site, the page is routed as before. The query string is then read
+    like any URL (state.parse), and the browser checks that it drew the page it
+    shows (assets/armsdash.js, `sync`).
+    """
+    try:
+        referrer = urlsplit(flask.request.referrer or "")
+    except ValueError:
+        return None
+    if referrer.netloc != flask.request.host or referrer.path not in dict(NAV).values():
+        return None
+    return referrer.path, ("?" + referrer.query) if referrer.query else ""
+
+
+def page(pathname, search) -> object:
+    """A page drawn for its URL, with its data."""
+    found = next((p for p in dash.page_registry.values() if p["path"] == pathname), None)
+    if found is None:
+        return dbc.Alert(["No such page. ", dcc.Link("Go to the overview", href="/")], color="warning")
+    query = {k: v[0] if len(v) == 1 else v for k, v in state.parse(search).items()}
+    return found["layout"](**query)
+
+
+def footer() -> list:
+    cur = database().cursor()
+    sources = queries.provenance(cur) if cur is not None else None
+    if sources is None or sources.empty:
+        return [html.Div(ui.ATTRIBUTION + ". No data loaded yet."), ui.tiv_note()]
+    files = "; ".join(f"{r.source} (SIPRI data generated {r.generated or 'date not stated'}, "
+                      f"loaded {r.loaded_at})" for r in sources.itertuples())
+    return [html.Div(f"{ui.ATTRIBUTION}. Data: {files}."), ui.tiv_note()]
+
+
 def layout() -> html.Div:
-    """Built per page load, so names and years follow the database currently on disk."""
+    """Built per page load, so names and years follow the database currently on disk.
+
+    With the page's URL known (`_first_view`) the page and footer come drawn;
+    the router and footer callbacks answer later path changes (and first
+    loads without a Referer: dcc.Location then sets its path, which fires them).
+    """
+    first = _first_view()
+    url = {"pathname": first[0], "search": first[1]} if first else {}
     return html.Div([
-        dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Location(id="url", refresh="callback-nav", **url),
+        dcc.Store(id="shell-config", data={**client_config(), "drawn": "".join(first) if first else None}),
         navbar(),
         dbc.Container([
             filter_bar(),
-            html.Div(id="page-content"),
-            html.Footer(id="footer", className="border-top mt-4 pt-2 pb-4 small text-muted"),
+            html.Div(_safe_page(*first) if first else None, id="page-content"),
+            html.Footer(_safe_footer() if first else None, id="footer",
+                        className="border-top mt-4 pt-2 pb-4 small text-muted"),
         ], fluid=True),
     ])
 
 
-def _control_value(key: str, values: list[str]):
-    """URL values -> what the control shows (names canonical, one value for single controls)."""
-    if key in ("supplier", "recipient", "entity"):
-        found = [n for v in values for n in (match_entities(v) or [v])]
-        found = list(dict.fromkeys(found))
-        return found if key != "entity" else (found[0] if found else None)
-    if key in MULTI:
-        return values
-    if key in ("from", "to"):
-        return int(values[0]) if values and values[0].lstrip("-").isdigit() and len(values[0]) <= 5 else None
-    return values[0] if values else None
-
-
-def _value_for_url(value):
-    if isinstance(value, list):
-        return [str(v) for v in value if v not in (None, "")]
-    return value
+_safe_page = safe(lambda message: ui.problem(message))(page)
+_safe_footer = safe(lambda message: ui.ATTRIBUTION)(footer)
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
-        Output("page-content", "children"),
-        Input("url", "pathname"), State("url", "search"),
-    )
-    @safe(lambda message: ui.problem(message))
-    def route(pathname, search):
-        page = next((p for p in dash.page_registry.values() if p["path"] == pathname), None)
-        if page is None:
-            return dbc.Alert(["No such page. ", dcc.Link("Go to the overview", href="/")], color="warning")
-        query = {k: v[0] if len(v) == 1 else v for k, v in state.parse(search).items()}
-        return page["layout"](**query)
+    app.callback(Output("page-content", "children"), Input("url", "pathname"), State("url", "search"),
+                 prevent_initial_call=True)(_safe_page)
 
-    @app.callback(
+    # URL <-> controls, and the nav links: in the browser (assets/armsdash.js)
+    app.clientside_callback(
+        ClientsideFunction("armsdash", "sync"),
         Output("url", "search"), Output(PARAM, "value"),
-        Input("url", "search"), Input(PARAM, "value"), State(PARAM, "id"),
+        Input("url", "search"), Input(PARAM, "value"), State(PARAM, "id"), State("shell-config", "data"),
     )
-    def sync(search, values, ids):
-        """URL -> controls when the URL changed (link, back button); controls -> URL otherwise.
-
-        Only the controls that fired are written into the URL, on top of what it
-        holds: a control that mounts late (a page's own) cannot wipe the others.
-        """
-        if not isinstance(values, list) or not isinstance(ids, list) or len(values) != len(ids) \
-                or not all(isinstance(i, dict) and isinstance(i.get("key"), str) for i in ids):
-            return no_update, [no_update] * len(ids if isinstance(ids, list) else [])
-        try:
-            params = state.parse(search)
-            fired = ctx.triggered_prop_ids
-            if not fired or "url.search" in fired:
-                shown = [_control_value(i["key"], params.get(i["key"], [])) for i in ids]
-                return no_update, [s if s != v else no_update for s, v in zip(shown, values)]
-            changed = {i["key"]: v for i, v in zip(ids, values) if any(f'"{i["key"]}"' in p for p in fired)}
-            wanted = {**params, **{k: _value_for_url(v) for k, v in changed.items()}}
-            new = state.encode(wanted)
-            if state.parse(new) == params:
-                return no_update, [no_update] * len(ids)
-            return new, [no_update] * len(ids)
-        except Exception:
-            log.exception("URL sync failed")
-            return no_update, [no_update] * len(ids)
-
-    @app.callback(
+    app.clientside_callback(
+        ClientsideFunction("armsdash", "navLinks"),
         [Output(f"nav-{i}", "href") for i in range(len(NAV))] + [Output("clear-filters", "href")],
-        Input("url", "search"), State("url", "pathname"),
+        Input("url", "search"), State("url", "pathname"), State("shell-config", "data"),
     )
-    def nav_links(search, pathname):
-        """Links to other pages carry the global filters, so a selection follows the reader."""
-        params = state.parse(search)
-        keep = state.encode({k: v for k, v in params.items() if k in state.GLOBAL_KEYS})
-        page_only = state.encode({k: v for k, v in params.items() if k not in state.GLOBAL_KEYS})
-        # only our own pages: a path such as "//evil.example" would make this link leave the site
-        here = pathname if pathname in {path for _, path in NAV} else "/"
-        return [path + keep for _, path in NAV] + [here + page_only]
 
-    @app.callback(Output("footer", "children"), Input("url", "pathname"))
-    @safe(lambda message: ui.ATTRIBUTION)
-    def footer(_pathname):
-        cur = database().cursor()
-        sources = queries.provenance(cur) if cur is not None else None
-        if sources is None or sources.empty:
-            return [html.Div(ui.ATTRIBUTION + ". No data loaded yet."), ui.tiv_note()]
-        files = "; ".join(f"{r.source} (SIPRI data generated {r.generated or 'date not stated'}, "
-                          f"loaded {r.loaded_at})" for r in sources.itertuples())
-        return [html.Div(f"{ui.ATTRIBUTION}. Data: {files}."), ui.tiv_note()]
+    @app.callback(Output("footer", "children"), Input("url", "pathname"), prevent_initial_call=True)
+    def footer_for(_pathname):
+        return _safe_footer()

@@ -101,6 +101,11 @@ def status_terms(f: Filters) -> list[str]:
     return ["new"] if f.statuses == ("New",) else ["second-hand"] if "New" not in f.statuses else []
 
 
+def query_string(query: dict) -> str:
+    """The keyword arguments of a page's layout(**query) back as the query string its callbacks read."""
+    return encode(from_query(query))
+
+
 def from_query(query: dict) -> Params:
     """The keyword arguments of a page's layout(**query) (str, or list when repeated) -> Params."""
     pairs = [(k, v) for k, vals in query.items()

@@ -42,6 +42,7 @@ class Workspace:
     searches: OrderedDict = field(default_factory=OrderedDict)  # term -> (table name or None, deals)
     doomed: list = field(default_factory=list)  # (drop after, table name)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _has_data: bool | None = None
 
     SEARCHES_KEPT = 64
     DEALS_KEPT = 30_000  # the whole real register fits; at 30 times its size, "F-16" (9,120) does
@@ -49,6 +50,13 @@ class Workspace:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return queries.cursor(self.con)
+
+    def has_data(self, cur: duckdb.DuckDBPyConnection) -> bool:
+        """Whether the file holds any deals: asked once per file (it never changes under a
+        workspace), not on every callback (~2 ms each)."""
+        if self._has_data is None:
+            self._has_data = bool(queries.has_data(cur))
+        return self._has_data
 
     def hits(self, cur: duckdb.DuckDBPyConnection, term: str) -> str | None:
         """The name of `term`'s hit tables, created on first use; None when the search is too broad to keep."""

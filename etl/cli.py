@@ -7,6 +7,7 @@ errors exit 2; `--debug` (anywhere on the line) shows tracebacks instead.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import List, Optional
 
@@ -64,7 +65,7 @@ def export(
 ) -> None:
     """Write the current data as CSV."""
     from etl import db as store
-    from etl.export import TABLES, export_frame, write_csv
+    from etl.export import TABLES, CsvExport
     from etl.filters import build_filters
 
     if table not in TABLES:
@@ -75,15 +76,15 @@ def export(
                                 statuses=status, supplier_blocs=supplier_bloc, recipient_blocs=recipient_bloc)
         if table == "quarantine" and not filters.empty:
             raise UserError("--table quarantine takes no filters")
-        frame = export_frame(con, table, filters)
+        export = CsvExport(con, table, filters)  # what the dashboard's download sends, too
+        if output == "-":
+            sys.stdout.buffer.writelines(export)
+            sys.stdout.flush()
+            return
+        _write_file(Path(output), export)
     finally:
         con.close()
-    if output == "-":
-        write_csv(frame, sys.stdout.buffer)
-        sys.stdout.flush()
-        return
-    _write_file(Path(output), frame, write_csv)
-    err.print(f"{len(frame):,} {table} rows written to {output}")
+    err.print(f"{export.rows:,} {table} rows written to {output}")
 
 
 @app.command()
@@ -115,25 +116,25 @@ def diff(
 ) -> None:
     """Compare two registers deal by deal: added, removed and changed deals (renames matched)."""
     from etl.diff import compare, neutralise, open_side, summary
-    from etl.export import write_csv
+    from etl.export import csv_bytes
 
     result = compare(open_side(old, _db(db)), open_side(new, _db(db)))
-    frame = neutralise(result.rows)
+    data = csv_bytes(neutralise(result.rows))
     if output == "-":
-        write_csv(frame, sys.stdout.buffer)
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        _write_file(Path(output), frame, write_csv)
+        _write_file(Path(output), [data])
     for line in summary(result):  # on stderr when the CSV goes to stdout
         (err if output == "-" else out).print(line, markup=False)
 
 
-def _write_file(target: Path, frame, write_csv) -> None:
+def _write_file(target: Path, chunks: Iterable[bytes]) -> None:
     """Write to a temporary file and rename: a failed write never leaves half a CSV."""
     temp = target.with_name(f".{target.name}.partial")
     try:
         with open(temp, "wb") as fh:
-            write_csv(frame, fh)
+            fh.writelines(chunks)
         temp.replace(target)
     except OSError as exc:
         temp.unlink(missing_ok=True)

@@ -57,14 +57,16 @@ METHOD = [
 
 
 def layout(**query):
+    """The page with its data: nothing on it depends on the filters, so it has no callback of its own
+    (but the upload's)."""
+    sources, load = render("/about")
     return html.Div([
-        dcc.Store(id="ab-ready"),  # fires the page's callback when the page is inserted
         dbc.Row([
             dbc.Col([html.H4("About the data and methods"),
                      *[html.Div([html.H5(title, className="mt-3"), *[html.P(t) for t in texts]])
                        for title, texts in METHOD]], lg=7),
-            dbc.Col([html.H5("Data in this dashboard"), html.Div(id="ab-sources"),
-                     html.H5("Load data", className="mt-4", id="load"), html.Div(id="ab-load")], lg=5),
+            dbc.Col([html.H5("Data in this dashboard"), html.Div(sources, id="ab-sources"),
+                     html.H5("Load data", className="mt-4", id="load"), html.Div(load, id="ab-load")], lg=5),
         ]),
         html.P(f"{ui.ATTRIBUTION}. Stockholm International Peace Research Institute, "
                "https://www.sipri.org/databases/armstransfers. This dashboard is independent of SIPRI.",
@@ -73,7 +75,7 @@ def layout(**query):
 
 
 @safe(lambda message: (ui.problem(message), ""))
-def render(_pathname, _ready=None):
+def render(_pathname=None):
     db = database()
     cur = db.cursor()
     sources = queries.provenance(cur) if cur is not None else None
@@ -137,7 +139,5 @@ def upload(contents, filename):
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/about", name="About & data", order=5, layout=layout)
-    app.callback(Output("ab-sources", "children"), Output("ab-load", "children"),
-                 Input("url", "pathname"), Input("ab-ready", "data"))(render)
     app.callback(Output("ab-upload-result", "children"), Input("ab-upload", "contents"),
                  State("ab-upload", "filename"), prevent_initial_call=True)(upload)

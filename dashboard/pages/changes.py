@@ -53,18 +53,19 @@ def _current():
 
 
 def layout(**query):
+    """The page with its data: the filters do not apply here, so it has no callback but the download's."""
+    message, summary, rows = render()
     return html.Div([
-        dcc.Store(id="ch-ready"),
         html.H4("What changed since the previous release"),
         html.P("The current register snapshot against the one loaded before it, deal by deal: deals SIPRI "
                "added or dropped, and deals it revised (renamed systems are matched, not counted as removed and "
                "added). The filters above do not apply to this page.", className="text-muted small"),
-        html.Div(id="ch-message"),
-        html.Ul(id="ch-summary", className="small"),
+        html.Div(message, id="ch-message"),
+        html.Ul(summary, id="ch-summary", className="small"),
         dbc.Button("Download the full comparison (CSV)", id="ch-download-button", size="sm",
                    color="secondary", className="mb-2"),
         dcc.Download(id="ch-download"),
-        dag.AgGrid(id="ch-table", columnDefs=COLUMNS, rowData=[],
+        dag.AgGrid(id="ch-table", columnDefs=COLUMNS, rowData=rows,
                    defaultColDef={"sortable": True, "resizable": True, "filter": True},
                    dashGridOptions={"domLayout": "autoHeight", "pagination": True, "paginationPageSize": 50},
                    style={"height": None}),
@@ -73,7 +74,7 @@ def layout(**query):
 
 
 @safe(lambda message: (ui.problem(message), [], []))
-def render(_ready=None):
+def render():
     result = _current()
     if result is None:
         return (dbc.Alert("Only one release of the register is loaded, so there is nothing to compare yet. Load "
@@ -108,7 +109,5 @@ def download(n_clicks):
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/changes", name="What changed", order=6, layout=layout)
-    app.callback(Output("ch-message", "children"), Output("ch-summary", "children"), Output("ch-table", "rowData"),
-                 Input("ch-ready", "data"))(render)
     app.callback(Output("ch-download", "data"), Input("ch-download-button", "n_clicks"),
                  prevent_initial_call=True)(download)

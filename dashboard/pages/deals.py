@@ -1,26 +1,33 @@
 """Deals: the searchable deal table, paged and sorted on the server, with detail and CSV download.
 
 The grid uses AG Grid's infinite row model: the browser asks for one block of
-rows at a time and never holds the table. The CSV download runs the CLI's
-export code on the same Filters, so it equals `armsdash export` byte for byte.
+rows at a time and never holds the table. The CSV download is a link to
+DOWNLOAD_PATH with the page's filters in its query string, answered by a plain
+Flask route that streams the CLI's own export (etl.export.CsvExport) on the
+same Filters, so it equals `armsdash export` byte for byte and the server
+never holds the whole CSV.
 """
 
 from __future__ import annotations
 
-import io
 import re
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html, no_update
+import flask
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from dashboard import components as ui, queries
-from dashboard.context import safe, upload_allowed, view
-from etl.export import export_frame, write_csv
+from dashboard import components as ui, queries, state
+from dashboard.context import INTERNAL, log, safe, upload_allowed, view
+from etl.export import CsvExport
 
 
 BLOCK = 100
+DOWNLOAD_PATH = "/download/deals.csv"
+DOWNLOAD_NAME = "armsdash-deals.csv"
+# what `count` sets: drawn into the page by the router, then updated on each filter change
+OUTPUTS = [("deals-message", "children"), ("deals-count", "children")]
 DEAL_ID = re.compile(r"^[0-9a-f]{16}$")
 NUMBER = {"type": "rightAligned", "valueFormatter": {"function": "d3.format(',.4~f')(params.value)"}}
 COLUMNS = [
@@ -42,14 +49,19 @@ COLUMNS = [
 ]
 
 
+def download_href(params: state.Params) -> str:
+    """The CSV link for a view: the download route with the view's global filters."""
+    return DOWNLOAD_PATH + state.encode({k: v for k, v in params.items() if k in state.GLOBAL_KEYS})
+
+
 def layout(**query):
-    return html.Div([
-        dcc.Store(id="deals-ready"),  # fires the page's callback when the page is inserted
+    page = html.Div([
         html.Div(id="deals-message"),
         dbc.Row([
             dbc.Col(html.Div(id="deals-count", className="fw-semibold"), md=8),
-            dbc.Col(dbc.Button("Download CSV (all matching deals)", id="deals-download-button", size="sm",
-                               color="primary"), md=4, className="text-md-end"),
+            dbc.Col(html.A("Download CSV (all matching deals)", id="deals-download",
+                           href=download_href(state.from_query(query)), download=DOWNLOAD_NAME,
+                           className="btn btn-primary btn-sm"), md=4, className="text-md-end"),
         ], className="mb-2 align-items-center"),
         dag.AgGrid(
             id="deals-grid", rowModelType="infinite", columnDefs=COLUMNS,
@@ -63,11 +75,11 @@ def layout(**query):
         html.Small("Click a row for the deal's full record. Sorting is done on the server over all matching "
                    "deals; the year filter is the order year here.", className="text-muted"),
         ui.tiv_note(),
-        dcc.Download(id="deals-download"),
         dcc.Store(id="deals-refresh"),
         dbc.Modal([dbc.ModalHeader(dbc.ModalTitle("Deal", id="deals-detail-title")),
                    dbc.ModalBody(id="deals-detail-body")], id="deals-detail", size="lg", is_open=False),
     ])
+    return ui.fill(page, OUTPUTS, count(state.query_string(query)))
 
 
 @safe(lambda message: {"rowData": [], "rowCount": 0})
@@ -88,7 +100,7 @@ def rows(request, search):
 
 
 @safe(lambda message: (ui.problem(message), ""))
-def count(search, _ready=None):
+def count(search):
     v = view(search)
     if v.no_data:
         return ui.no_data(upload_allowed()), ""
@@ -98,17 +110,36 @@ def count(search, _ready=None):
     return (ui.nothing_matches() if n == 0 else None), f"{n:,} deals match"
 
 
-@safe(lambda message: no_update)
-def download(n_clicks, search):
-    if not n_clicks:
-        return no_update
-    v = view(search)
-    if not v.ok:
-        return no_update
-    frame = export_frame(v.cur, "deals", v.filters)
-    buffer = io.BytesIO()
-    write_csv(frame, buffer)
-    return dcc.send_bytes(buffer.getvalue(), "armsdash-deals.csv", type="text/csv")
+def _text(message: str, status: int) -> flask.Response:
+    return flask.Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def download() -> flask.Response:
+    """GET DOWNLOAD_PATH?<the page's query string>: the matching deals as `armsdash export` writes them.
+
+    The query string is read as the pages read theirs (state.parse, the CLI's
+    Filters): a filter the data cannot answer is a 400 with the reason, never
+    a 500. The CSV is streamed a few thousand rows at a time.
+    """
+    try:
+        v = view("?" + flask.request.query_string.decode("utf-8", "replace"))
+        if v.no_data:
+            return _text("No data loaded yet: load SIPRI's trade register first.", 404)
+        if not v.ok:
+            return _text(v.problem, 400)
+        export = CsvExport(v.cur, "deals", v.filters)
+    except Exception:  # not the request's fault: said so, and logged
+        log.exception("CSV download failed")
+        return _text(INTERNAL, 500)
+
+    def chunks():
+        try:
+            yield from export
+        except Exception:  # headers are sent: the file ends short, the log says why
+            log.exception("CSV download failed after %d rows", export.rows)
+
+    return flask.Response(chunks(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{DOWNLOAD_NAME}"', "Cache-Control": "no-store"})
 
 
 def _detail_rows(record: dict) -> list:
@@ -154,10 +185,12 @@ def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/deals", name="Deals", order=3, layout=layout)
     app.callback(Output("deals-grid", "getRowsResponse"),
                  Input("deals-grid", "getRowsRequest"), State("url", "search"))(rows)
-    app.callback(Output("deals-message", "children"), Output("deals-count", "children"),
-                 Input("url", "search"), Input("deals-ready", "data"))(count)
-    app.callback(Output("deals-download", "data"), Input("deals-download-button", "n_clicks"),
-                 State("url", "search"), prevent_initial_call=True)(download)
+    app.callback(*[Output(id_, prop) for id_, prop in OUTPUTS], Input("url", "search"),
+                 prevent_initial_call=True)(count)
+    app.server.add_url_rule(DOWNLOAD_PATH, "deals_download", download, methods=["GET"])
+    # the link follows the URL in the browser (assets/armsdash.js)
+    app.clientside_callback(ClientsideFunction("armsdash", "downloadHref"), Output("deals-download", "href"),
+                            Input("url", "search"), State("deals-download", "href"), State("shell-config", "data"))
     app.callback(Output("deals-detail", "is_open"), Output("deals-detail-title", "children"),
                  Output("deals-detail-body", "children"),
                  Input("deals-grid", "cellClicked"), State("url", "search"), prevent_initial_call=True)(detail)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from dashboard import components as ui, figures, queries, state
 from dashboard.context import safe, upload_allowed, view
@@ -12,12 +12,13 @@ from dashboard.shell import param_id
 
 
 SIZES = ("25", "10", "50", "100")
+# what `render` sets, in order: drawn into the page by the router, then updated on each filter change
+OUTPUTS = [("fl-message", "children"), ("fl-summary", "children"), ("fl-sankey", "figure")]
 
 
 def layout(**query):
     params = state.from_query(query)
-    return html.Div([
-        dcc.Store(id="fl-ready"),  # fires the page's callback when the page is inserted
+    page = html.Div([
         html.Div(id="fl-message"),
         dbc.Row([
             dbc.Col(dbc.Label("Largest flows shown", className="small me-2"), width="auto"),
@@ -26,13 +27,14 @@ def layout(**query):
                     width="auto"),
         ], className="align-items-center"),
         html.Div(id="fl-summary", className="small text-muted"),
-        ui.graph("fl-sankey"),
+        ui.graph("fl-sankey", height=500),
         ui.tiv_note(),
     ])
+    return ui.fill(page, OUTPUTS, render(state.query_string(query)))
 
 
 @safe(lambda message: (ui.problem(message), "", figures.empty(message)))
-def render(search, _ready=None):
+def render(search):
     v = view(search)
     if v.no_data:
         return ui.no_data(upload_allowed()), "", figures.empty("No data loaded yet")
@@ -49,6 +51,6 @@ def render(search, _ready=None):
 
 
 def register(app: dash.Dash) -> None:
-    dash.register_page(__name__, path="/flows", name="Flows", order=4, layout=layout)
-    app.callback(Output("fl-message", "children"), Output("fl-summary", "children"), Output("fl-sankey", "figure"),
-                 Input("url", "search"), Input("fl-ready", "data"))(render)
+    dash.register_page(__name__, path="/flows", name="Flows", order=4, layout=layout, url_defaults={"top": SIZES[0]})
+    app.callback(*[Output(id_, prop) for id_, prop in OUTPUTS], Input("url", "search"),
+                 prevent_initial_call=True)(render)

@@ -14,7 +14,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
-from dashboard import components as ui, figures, queries
+from dashboard import components as ui, figures, queries, state
 from dashboard.context import safe, upload_allowed, view
 
 
@@ -41,13 +41,17 @@ def _example_links() -> list:
             for term in EXAMPLES]
 
 
+# what `render` sets, in order: drawn into the page by the router, then updated on each filter change
+OUTPUTS = [("wp-message", "children"), ("wp-body", "style"), ("wp-title", "children"), ("wp-map", "figure"),
+           ("wp-timeline", "figure"), ("wp-summary", "children"), ("wp-table", "rowData"), ("wp-start", "children")]
+
+
 def layout(**query):
-    return html.Div([
-        dcc.Store(id="wp-ready"),  # fires the page's callback when the page is inserted
+    page = html.Div([
         html.Div(id="wp-message"),
         html.Div(id="wp-body", children=[
             html.H5(id="wp-title"),
-            dbc.Row([dbc.Col(ui.graph("wp-map"), lg=6), dbc.Col(ui.graph("wp-timeline"), lg=6)]),
+            dbc.Row([dbc.Col(ui.graph("wp-map", height=420), lg=6), dbc.Col(ui.graph("wp-timeline"), lg=6)]),
             html.Div(id="wp-summary", className="small text-muted mb-1"),
             dag.AgGrid(id="wp-table", columnDefs=COLUMNS, rowData=[],
                        defaultColDef={"sortable": True, "resizable": True, "filter": True},
@@ -57,6 +61,7 @@ def layout(**query):
         ]),
         html.Div(id="wp-start"),
     ])
+    return ui.fill(page, OUTPUTS, render(state.query_string(query)))
 
 
 def _start(v):
@@ -76,7 +81,7 @@ def _fallback(message):
 
 
 @safe(_fallback)
-def render(search, _ready=None):
+def render(search):
     v = view(search)
     blank = figures.empty("")
     if v.no_data:
@@ -105,9 +110,5 @@ def render(search, _ready=None):
 
 def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/weapons", name="Weapon systems", order=2, layout=layout)
-    app.callback(
-        Output("wp-message", "children"), Output("wp-body", "style"), Output("wp-title", "children"),
-        Output("wp-map", "figure"), Output("wp-timeline", "figure"), Output("wp-summary", "children"),
-        Output("wp-table", "rowData"), Output("wp-start", "children"),
-        Input("url", "search"), Input("wp-ready", "data"),
-    )(render)
+    app.callback(*[Output(id_, prop) for id_, prop in OUTPUTS], Input("url", "search"),
+                 prevent_initial_call=True)(render)

@@ -175,6 +175,13 @@ def match_entities(term: str) -> list[str]:
     return [name] if name else []
 
 
+def entity_keys() -> dict[str, str]:
+    """The table match_entities reads: text_key of a name, alias or ISO3 code -> canonical name
+    (names win over codes). The dashboard's filter bar does the same lookup in the browser."""
+    ref = _reference()
+    return {**ref.codes, **ref.names}
+
+
 def blocs() -> list[str]:
     """Bloc names as data/blocs.csv spells them, for menus and error messages."""
     return list(dict.fromkeys(_reference().blocs["bloc"]))

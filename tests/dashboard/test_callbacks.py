@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+
+import plotly.utils as plotly_json
 import pytest
 
 from dashboard.app import create_app
@@ -25,11 +28,18 @@ def test_hostile_urls_give_a_view_not_an_error(small_app, render, search, caplog
 
 
 def test_overview_renders_the_selection(small_app):
-    out = overview.render("?recipient=Turkey")
-    message, style, kpis, map_fig, side, years, top_s, top_r = out
-    assert message is None and style == {}
-    assert list(map_fig["data"][0]["locations"]) == ["RUS", "ITA"]
-    assert {t["name"] for t in years["data"]} == {"Air defence systems", "Aircraft"}
+    out = dict(zip(overview.OUTPUTS, overview.render("?recipient=Turkey"), strict=True))
+    assert out["ov-message", "children"] is None and out["ov-body", "style"] == {}
+    assert out["ov-kpi-deals-value", "children"] == "2"  # deals ordered: the two of Turkiye
+    assert out["ov-kpi-deals-note", "children"] == "order years all years"
+    assert list(out["ov-map", "figure"]["data"][0]["locations"]) == ["RUS", "ITA"]
+    assert {t["name"] for t in out["ov-years", "figure"]["data"]} == {"Air defence systems", "Aircraft"}
+    # the top-10 lists: their rows as the browser draws them (assets/armsdash.js)
+    suppliers = json.loads(out["ov-top-suppliers-list", "data-rows"])
+    # Italy is on the map with 0 TIV (nothing delivered yet); a list of the largest leaves it out
+    assert [row[0] for row in suppliers["rows"]] == ["Russia"] and suppliers["rows"][0][1] == 100.0
+    assert out["ov-top-suppliers-title", "children"].startswith("Top 10 suppliers")
+    assert [row[0] for row in json.loads(out["ov-top-recipients-list", "data-rows"])["rows"]] == ["Turkiye"]
 
 
 @pytest.mark.parametrize("render, search", [
@@ -43,6 +53,9 @@ def test_figures_use_only_the_bundled_trace_types(small_app, render, search):
     figures = [o for o in render(search) if isinstance(o, dict) and "data" in o and "layout" in o]
     types = {trace["type"] for fig in figures for trace in fig["data"]}
     assert types and types <= BUNDLED_TRACES, types
+    # plotly.js builds CSS selectors from trace uids: "Russia/Soviet Union" as a uid broke the page
+    uids = [trace["uid"] for fig in figures for trace in fig["data"] if "uid" in trace]
+    assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", uid) for uid in uids), uids
 
 
 def test_unknown_filter_shows_the_reason(small_app):
@@ -57,6 +70,40 @@ def test_country_profile_answers_the_supplier_question(small_app):
     assert "Russia" in str(kpis)  # largest supplier
     blocs = out[5]
     assert {t["name"] for t in blocs["data"]} == {"NATO members", "Russia/Soviet Union"}
+
+
+@pytest.mark.parametrize("path, search, page", [
+    ("/", "?recipient=Turkey&stack=supplier", overview), ("/country", "?entity=TUR&from=2010", country),
+    ("/weapons", "?search=S-400", weapons), ("/flows", "?top=10", flows), ("/deals", "?recipient=Turkey", deals),
+])
+def test_router_draws_each_page_with_its_data(small_db, path, search, page):
+    """A page arrives with what its callback would set (one round trip less), and that callback
+    then fires on filter changes only."""
+    app = create_app(small_db)
+    client = app.server.test_client()
+    deps = client.get("/_dash-dependencies").get_json()
+    router = next(d for d in deps if d["output"] == "page-content.children")
+    body = {"output": router["output"], "outputs": {"id": "page-content", "property": "children"},
+            "inputs": [{"id": "url", "property": "pathname", "value": path}],
+            "state": [{"id": "url", "property": "search", "value": search}], "changedPropIds": ["url.pathname"]}
+    drawn = json.dumps(client.post("/_dash-update-component", json=body).get_json())
+    with app.server.test_request_context():
+        expected = (page.count if page is deals else page.render)(search)
+    for (id_, prop), value in zip(page.OUTPUTS, expected):
+        assert json.dumps(value, cls=plotly_json.PlotlyJSONEncoder)[1:-1] in drawn, (id_, prop)
+    callback = next(d for d in deps if d["output"].lstrip(".").startswith(page.OUTPUTS[0][0]))
+    assert callback["prevent_initial_call"] and [i["id"] for i in callback["inputs"]] == ["url"]
+
+
+def test_country_deals_follow_the_charts_with_the_same_selection(small_app):
+    """The grid's rows come from their own callback, fired by the charts' answer."""
+    grid, shown = country.deals("note", "?entity=TUR")
+    assert {r["designation"] for r in grid.rowData} == {"S-400 Triumf", "T-129B ATAK"} and shown == ""
+    grid, _ = country.deals("note", "?entity=Turkey&from=2010")
+    assert [r["designation"] for r in grid.rowData] == ["S-400 Triumf"]
+    for search in ("", "?entity=Atlantis", "?entity=TUR&from=abc", None, 42):
+        grid, shown = country.deals(None, search)
+        assert grid.rowData == [] and shown == "", search
 
 
 def test_first_run_state_without_database(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from dashboard import queries
@@ -110,9 +111,14 @@ def _agrees_with_the_views(terms: dict) -> None:
     for role in ("supplier", "recipient"):
         expected = dict(cur.execute(f"SELECT {role}, sum(tiv) FROM current_deliveries WHERE {cli.sql} GROUP BY 1",
                                     cli.params).fetchall())
-        got = queries.by_entity(cur, f, role).set_index("name")["tiv"].to_dict()
+        entities = queries.by_entity(cur, f, role)
+        got = entities.set_index("name")["tiv"].to_dict()
         assert got.keys() == expected.keys()
         assert all(got[k] == pytest.approx(v, nan_ok=True) for k, v in expected.items())
+        # the overview ranks the map's side from by_entity: the same list and shares as top_entities
+        pd.testing.assert_frame_equal(queries.top_of(entities).reset_index(drop=True),
+                                      queries.top_entities(cur, f, role).reset_index(drop=True),
+                                      check_dtype=False)
     for stack in ("category", "supplier"):
         expected = dict(cur.execute(f"SELECT year, sum(tiv) FROM current_deliveries WHERE {cli.sql} GROUP BY 1",
                                     cli.params).fetchall())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from dashboard import queries
@@ -47,11 +45,36 @@ def test_turkiye_largest_supplier_2019_is_russia(real_app):
      ["--supplier-bloc", "CSTO", "--supplier-bloc", "Warsaw Pact", "--status", "new", "--recipient-bloc", "eu"]),
 ])
 def test_csv_download_equals_cli_export(real_app, real_db, run_cli_bytes, query, args):
-    sent = deals.download(1, query)
-    downloaded = base64.b64decode(sent["content"]) if sent.get("base64") else sent["content"].encode()
+    """The Deals page's link, fetched over HTTP (the streamed route), against `armsdash export`."""
+    response = real_app.server.test_client().get(deals.DOWNLOAD_PATH + query)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="armsdash-deals.csv"'
+    assert response.is_streamed
+    downloaded = response.get_data()
     assert downloaded.count(b"\n") > 10  # a selection with deals, not two empty files
     assert downloaded == run_cli_bytes("export", *args, "--db", str(real_db), "-o", "-")
-    assert sent["filename"] == "armsdash-deals.csv"
+
+
+def test_whole_register_download_equals_cli_export_in_chunks(real_app, real_db, run_cli_bytes):
+    """All 29,515 deals: many chunks (and their seams) give the CLI's file, whose rows are counted."""
+    response = real_app.server.test_client().get(deals.DOWNLOAD_PATH)
+    chunks = list(response.response)
+    assert len(chunks) > 3
+    expected = run_cli_bytes("export", "--db", str(real_db), "-o", "-")
+    assert b"".join(chunks) == expected and expected.count(b"\r\n") > 29_515
+
+
+def test_download_of_nothing_or_a_bad_filter(real_app, real_db, run_cli_bytes):
+    client = real_app.server.test_client()
+    header_only = client.get(deals.DOWNLOAD_PATH + "?search=zzzzqqqq")
+    assert header_only.status_code == 200
+    assert header_only.get_data() == run_cli_bytes("export", "--search", "zzzzqqqq", "--db", str(real_db), "-o", "-")
+    assert header_only.get_data().count(b"\r\n") == 1
+    for query, reason in (("?recipient=Atlantis", "Atlantis"), ("?from=2020&to=2010", "after"),
+                          ("?from=abc", "not a year")):
+        bad = client.get(deals.DOWNLOAD_PATH + query)
+        assert bad.status_code == 400 and bad.mimetype == "text/plain", query
+        assert reason in bad.get_data(as_text=True), query
 
 
 def test_database_replaced_on_disk_is_picked_up(tmp_path, register_bytes):
@@ -81,7 +104,7 @@ def test_production_server_without_pyarrow_shows_and_downloads_the_same(real_db,
     import sys
 
     code = """if True:
-        import base64, sys
+        import sys
         import dashboard.wsgi as w
         from dashboard.pages import country, deals, flows, overview, weapons
         assert sys.modules["pyarrow"] is None
@@ -89,8 +112,9 @@ def test_production_server_without_pyarrow_shows_and_downloads_the_same(real_db,
             for render, search in ((overview.render, ""), (country.render, "?entity=Turkey"),
                                    (weapons.render, "?search=S-400"), (flows.render, "?top=100")):
                 assert "went wrong" not in str(render(search)), render
-            sent = deals.download(1, sys.argv[1])
-        sys.stdout.buffer.write(base64.b64decode(sent["content"]) if sent.get("base64") else sent["content"].encode())
+            sent = w.server.test_client().get(deals.DOWNLOAD_PATH + sys.argv[1])
+            assert sent.status_code == 200
+            sys.stdout.buffer.write(sent.get_data())
     """
     done = subprocess.run([sys.executable, "-c", code, "?status=second-hand&rbloc=NATO&recipient=Turkey"],
                           env={**os.environ, "ARMSDASH_DB": str(real_db)}, capture_output=True, timeout=120)
