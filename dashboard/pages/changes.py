@@ -88,7 +88,9 @@ def render():
     note = (f"Showing the {len(largest):,} largest of {len(rows):,} differences by TIV delivered."
             if len(rows) > SHOWN else None)
     items = [html.Li(line) for line in summary(result)] + ([html.Li(note)] if note else [])
-    message = ui.nothing_matches() if rows.empty else None
+    # (the filters do not apply here: "nothing matches these filters" would send readers to them)
+    message = dbc.Alert("No differences: the two snapshots hold the same deals with the same values.",
+                        color="secondary", className="py-2 mb-2") if rows.empty else None
     return message, items, table.to_dict("records")
 
 

@@ -39,3 +39,14 @@ def test_a_revised_release_shows_its_changes_and_downloads_the_cli_diff(tmp_path
     assert any("1 added, 0 removed, 1 changed" in str(i) for i in items)
     cli = run_cli_bytes("diff", "snapshot:previous", "snapshot:current", "--db", str(db), "-o", "-")
     assert base64.b64decode(sent["content"]) == cli
+
+
+def test_two_releases_without_differences_say_so(tmp_path):
+    """Not "nothing matches these filters": the filters do not apply on this page."""
+    db = tmp_path / "same.duckdb"
+    load([_root.write_register(tmp_path / "a.csv")], db)
+    load([_root.write_register(tmp_path / "b.csv", newline="\r\n")], db)  # another file, the same deals
+    with create_app(db).server.test_request_context():
+        message, items, rows = changes.render()
+    assert "No differences" in str(message) and rows == []
+    assert any("0 added, 0 removed, 0 changed" in str(i) for i in items)
