@@ -157,8 +157,11 @@
             }
             record.addedNodes.forEach(function (node) {
                 if (node.nodeType !== 1) { return; }
-                if (node.matches("ol.share-bars")) { drawShares(node); }
-                node.querySelectorAll("ol.share-bars").forEach(drawShares);
+                if (node.matches("ol.share-bars")) {
+                    drawShares(node);
+                } else if (node.firstElementChild) {  // (grids insert many small nodes)
+                    node.querySelectorAll("ol.share-bars").forEach(drawShares);
+                }
             });
         });
     }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
